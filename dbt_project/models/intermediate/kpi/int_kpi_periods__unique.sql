@@ -1,0 +1,31 @@
+-- Unique-count KPIs, taken per period exactly as the API counted them (never summed over days).
+-- digital.users: GA4 totalUsers; 'all' adds up properties (distinct sites, distinct audiences).
+with users as (
+    select * from {{ ref('fct_web_users') }}
+    where {{ period_overlaps_window('period_start', 'period_end') }}
+),
+
+last_day as (
+    select max(period_start) as last_observed_day from {{ ref('fct_web_users') }} where grain = 'day'
+)
+
+select
+    'digital.users' as kpi_id,
+    'all' as segment,
+    grain,
+    period_start,
+    cast(sum(total_users) as {{ dbt.type_float() }}) as value,
+    max(last_day.last_observed_day) as last_observed_day
+from users
+cross join last_day
+group by grain, period_start
+union all
+select
+    'digital.users',
+    'property=' || property_id,
+    grain,
+    period_start,
+    cast(total_users as {{ dbt.type_float() }}),
+    last_day.last_observed_day
+from users
+cross join last_day

@@ -1,0 +1,17 @@
+with source as (
+    select * from {{ source('kpi', 'kpi_catalog') }}
+),
+
+renamed as (
+    select
+        kpi_id,
+        channel,
+        name as kpi_name,
+        unit,
+        direction,
+        aggregation,
+        formula
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""Dagster code for kpi-pipeline: assets, checks, resources, schedules and the demo runner."""

@@ -1,0 +1,86 @@
+"""``kpi``: the command-line tool (prepare, demo, status, explain)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import duckdb
+
+from pipelines.catalog import load_catalog
+from pipelines.settings import duckdb_path
+
+
+def _status(args: argparse.Namespace) -> int:
+    from pipelines.summary import render
+
+    print(render(duckdb_path(), args.grain))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from pipelines.summary import format_value
+
+    kpi = load_catalog()[args.kpi_id]
+    print(f"{kpi.id}: {kpi.name}")
+    print(f"  unit {kpi.unit}, {kpi.direction} is better, aggregation {kpi.aggregation}")
+    print(f"  formula: {kpi.formula}")
+    print(f"  sources: {', '.join(kpi.sources)}")
+    database = duckdb_path()
+    if not database.exists():
+        print(f"  (no warehouse at {database} yet: run the demo or a materialization)")
+        return 0
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select period_start, value, numerator, denominator from marts.kpi_values "
+            "where kpi_id = ? and grain = ? and segment = 'all' order by period_start desc limit ?",
+            [kpi.id, args.grain, args.limit],
+        ).fetchall()
+    print(f"  recent {args.grain}s (segment all):")
+    for period_start, value, numerator, denominator in rows:
+        detail = f"  ({numerator:,.0f} / {denominator:,.0f})" if denominator is not None else ""
+        print(f"    {period_start}  {format_value(kpi, value):>12}{detail}")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from pipelines.demo import prepare_dbt
+
+    prepare_dbt(dict(os.environ))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import run_demo
+
+    run_demo(args.days)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kpi", description="kpi-pipeline command-line tool")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="write the dbt manifest (run after checkout or model edits)")
+    p.set_defaults(fn=_prepare)
+    p = sub.add_parser("demo", help="run the whole pipeline on the local emulators")
+    p.add_argument("--days", type=int, default=90)
+    p.set_defaults(fn=_demo)
+    p = sub.add_parser("status", help="latest complete period of every KPI")
+    p.add_argument("--grain", choices=["day", "week", "month"], default="week")
+    p.set_defaults(fn=_status)
+    p = sub.add_parser("explain", help="a KPI's definition and recent values")
+    p.add_argument("kpi_id")
+    p.add_argument("--grain", choices=["day", "week", "month"], default="week")
+    p.add_argument("--limit", type=int, default=8)
+    p.set_defaults(fn=_explain)
+    args = parser.parse_args(argv)
+    try:
+        return args.fn(args)
+    except (FileNotFoundError, KeyError, duckdb.Error) as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

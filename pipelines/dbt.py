@@ -1,0 +1,78 @@
+"""dbt models as Dagster assets: staging -> intermediate -> marts -> kpi_values.
+
+The manifest is prepared ahead of time (``kpi prepare`` or ``dbt parse``), never at import in a
+deployed process; under ``dagster dev`` it is refreshed automatically.
+"""
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.partitions import (
+    WAREHOUSE_POOL,
+    daily_partitions,
+    dbt_window_vars,
+    single_run_backfill,
+    window_dates,
+)
+from pipelines.settings import PROJECT_ROOT
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+
+if not dbt_project.manifest_path.exists():
+    raise FileNotFoundError(
+        f"dbt manifest missing at {dbt_project.manifest_path}. Prepare it once after checkout or "
+        "after changing models: `kpi prepare` (runs `dbt parse`)."
+    )
+
+
+class KpiDbtTranslator(DagsterDbtTranslator):
+    """Asset keys ``[schema, model]`` and groups named after the dbt folder layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        schema = dbt_resource_props["config"].get("schema") or "main"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn") or []
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=KpiDbtTranslator(),
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    pool=WAREHOUSE_POOL,
+    exclude="resource_type:unit_test",
+)
+def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """``dbt build`` for the partition window: models rebuild only the periods it touches."""
+    start, end = window_dates(context)
+    args = ["build", "--vars", json.dumps(dbt_window_vars(start, end))]
+    yield from dbt.cli(args, context=context).stream()
+
+
+def dbt_executable() -> str:
+    """The dbt next to this Python (the project's venv), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )

@@ -1,0 +1,184 @@
+"""Bulk, idempotent loads of Arrow tables into ``raw.<source>__<entity>`` tables.
+
+One transaction per load: delete exactly the rows being replaced, insert the new batch through
+DuckDB's Arrow scan (never row by row), commit. A crash before the commit leaves the previous rows.
+New fields become new columns; fields that disappeared are NULL and reported back as warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources.http import SchemaError
+
+META_COLUMNS = ("_account_id", "_partition_date", "_loaded_at", "_source_run_id")
+
+
+@dataclass
+class LoadResult:
+    table: str
+    rows_deleted: int = 0
+    rows_inserted: int = 0
+    added_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"{self.table}: field {name!r} is no longer returned by the API; loaded as NULL"
+            for name in self.missing_columns
+        ]
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    """Execute and drain the result (DuckDB wants every result consumed before the next call)."""
+    return con.execute(sql, list(params)).fetchall()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    return {row[0]: row[1] for row in _run(con, f"DESCRIBE {relation}")}
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+    return bool(_run(con, sql, [schema, name])[0][0])
+
+
+def with_load_metadata(data: pa.Table, run_id: str) -> pa.Table:
+    """Append ``_loaded_at`` and ``_source_run_id`` columns."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    data = data.append_column("_loaded_at", pa.array([now] * data.num_rows, pa.timestamp("us")))
+    return data.append_column("_source_run_id", pa.array([run_id] * data.num_rows, pa.string()))
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    data: pa.Table,
+    delete_where: str,
+    params: Sequence[object],
+) -> LoadResult:
+    schema, name = table.split(".")
+    result = LoadResult(table)
+    _run(con, f"create schema if not exists {_quote(schema)}")
+    exists = _table_exists(con, schema, name)
+    if not exists and data.num_rows == 0:
+        return result
+    con.register("_kpi_batch", data)
+    try:
+        con.begin()
+        try:
+            if not exists:
+                _run(con, f"create table {table} as select * from _kpi_batch limit 0")
+            existing = _columns(con, table)
+            incoming = _columns(con, "_kpi_batch")
+            casts = []
+            for column, dtype in incoming.items():
+                if column not in existing:
+                    if dtype != "NULL":
+                        _run(con, f"alter table {table} add column {_quote(column)} {dtype}")
+                        result.added_columns.append(column)
+                        casts.append(_quote(column))
+                    continue
+                target = existing[column]
+                if dtype not in (target, "NULL"):
+                    _check_castable(con, table, column, dtype, target)
+                casts.append(f"cast({_quote(column)} as {target}) as {_quote(column)}")
+            result.missing_columns = [
+                c for c in existing if c not in incoming and c not in META_COLUMNS
+            ]
+            result.rows_deleted = _run(con, f"delete from {table} where {delete_where}", params)[0][
+                0
+            ]
+            _run(con, f"insert into {table} by name select {', '.join(casts)} from _kpi_batch")
+            result.rows_inserted = data.num_rows
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.unregister("_kpi_batch")
+    return result
+
+
+def _check_castable(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, dtype: str, target: str
+) -> None:
+    bad = _run(
+        con,
+        f"select {_quote(column)} from _kpi_batch where {_quote(column)} is not null "
+        f"and try_cast({_quote(column)} as {target}) is null limit 1",
+    )
+    if bad:
+        source = table.split(".")[1].split("__")[0]
+        raise SchemaError(
+            source,
+            table,
+            f"field changed type from {target} to {dtype}; nothing was loaded",
+            field=column,
+            value=bad[0][0],
+            fix="check the provider's changelog; migrate the raw column if the change is intended",
+        )
+
+
+def replace_window(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    data: pa.Table,
+    *,
+    account_ids: Sequence[str],
+    start: date,
+    end: date,
+    run_id: str,
+) -> LoadResult:
+    """Replace the rows of ``account_ids`` whose ``_partition_date`` is in ``[start, end)``.
+
+    ``data`` must carry ``_account_id`` and ``_partition_date``; every row must fall in the window.
+    """
+    for column in ("_account_id", "_partition_date"):
+        if column not in data.column_names:
+            raise ValueError(f"{table}: batch lacks the {column} column")
+    if data.num_rows:
+        dates = data.column("_partition_date")
+        low, high = pc.min(dates).as_py(), pc.max(dates).as_py()
+        if low < start or high >= end:
+            raise ValueError(f"{table}: rows dated {low}..{high} fall outside {start}..{end}")
+    if not account_ids:
+        return LoadResult(table)
+    placeholders = ", ".join("?" for _ in account_ids)
+    return _load(
+        con,
+        table,
+        with_load_metadata(data, run_id),
+        f"_account_id in ({placeholders}) and _partition_date >= ? and _partition_date < ?",
+        [*account_ids, start, end],
+    )
+
+
+def replace_keys(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    data: pa.Table,
+    *,
+    keys: Sequence[str],
+    run_id: str,
+) -> LoadResult:
+    """Replace the rows whose ``keys`` match a row of ``data`` (for period-level snapshots)."""
+    matches = " and ".join(f"b.{_quote(k)} is not distinct from {table}.{_quote(k)}" for k in keys)
+    return _load(
+        con,
+        table,
+        with_load_metadata(data, run_id),
+        f"exists (select 1 from _kpi_batch b where {matches})",
+        [],
+    )

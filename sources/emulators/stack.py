@@ -1,0 +1,57 @@
+"""All emulators on one server, sharing the demo company and the Google auth emulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sources.emulators.company import Company
+from sources.emulators.ga4 import GA4Emulator, PropertySettings
+from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
+from sources.emulators.server import EmulatorServer
+
+DEMO_PROPERTIES = {"250000001": 1.0, "250000002": 0.35}
+
+
+@dataclass
+class EmulatorStack:
+    server: EmulatorServer
+    company: Company
+    auth: GoogleAuth
+    ga4: GA4Emulator
+    service_account: Path
+
+    def env(self) -> dict[str, str]:
+        """The settings that point every connector at this stack."""
+        base = self.server.base_url
+        return {
+            "GA4_BASE_URL": base,
+            "GA4_PROPERTY_IDS": ",".join(self.company.property_ids),
+            "GOOGLE_APPLICATION_CREDENTIALS": str(self.service_account),
+            "GOOGLE_OAUTH_TOKEN_URL": base + TOKEN_PATH,
+        }
+
+
+def build_stack(
+    service_account: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    properties: dict[str, float] | None = None,
+) -> EmulatorStack:
+    """Create (not start) the server with every emulator registered.
+
+    A fresh throwaway service-account key is written to ``service_account``; its ``token_uri``
+    points at this server.
+    """
+    server = EmulatorServer(host, port)
+    write_demo_service_account(service_account, server.base_url + TOKEN_PATH)
+    auth = GoogleAuth()
+    auth.trust_service_account_file(service_account)
+    auth.register(server)
+    company = Company(properties or DEMO_PROPERTIES)
+    ga4 = GA4Emulator(company, auth)
+    if "250000002" in ga4.properties:  # a second site, reporting in its own currency and zone
+        ga4.properties["250000002"] = PropertySettings("EUR", "Europe/Oslo")
+    ga4.register(server)
+    return EmulatorStack(server, company, auth, ga4, service_account)
