@@ -193,14 +193,14 @@ def ga4_raw(
                 account_ids=properties,
                 start=start,
                 end=end,
-                run_id=context.run_id,
+                run_id=context.run.run_id,
             )
         results["users"] = replace_keys(
             con,
             TABLES["users"],
             _table(pulled.rows["users"]),
             keys=["_account_id", "grain", "period_start"],
-            run_id=context.run_id,
+            run_id=context.run.run_id,
         )
 
     warnings = [w for r in results.values() for w in r.warnings]

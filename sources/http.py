@@ -368,7 +368,7 @@ def paginate_offset(
             return
         yield items
         offset += page_size
-        if total is None or offset >= total:
+        if total is not None and offset >= total:
             return
 
 

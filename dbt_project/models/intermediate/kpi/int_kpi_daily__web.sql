@@ -50,7 +50,7 @@ daily as (
 
 components as (
     select 'digital.site_traffic' as kpi_id, segment, date_day,
-        sessions as numerator, cast(null as {{ dbt.type_float() }}) as denominator
+        sessions as numerator, cast(null as {{ type_double() }}) as denominator
     from daily
     union all
     select 'marketing.site_traffic', segment, date_day, sessions, null
@@ -76,6 +76,6 @@ select
     kpi_id,
     segment,
     date_day,
-    cast(numerator as {{ dbt.type_float() }}) as numerator,
-    cast(denominator as {{ dbt.type_float() }}) as denominator
+    cast(numerator as {{ type_double() }}) as numerator,
+    cast(denominator as {{ type_double() }}) as denominator
 from components

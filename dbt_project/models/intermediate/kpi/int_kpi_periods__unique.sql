@@ -14,7 +14,7 @@ select
     'all' as segment,
     grain,
     period_start,
-    cast(sum(total_users) as {{ dbt.type_float() }}) as value,
+    cast(sum(total_users) as {{ type_double() }}) as value,
     max(last_day.last_observed_day) as last_observed_day
 from users
 cross join last_day
@@ -25,7 +25,7 @@ select
     'property=' || property_id,
     grain,
     period_start,
-    cast(total_users as {{ dbt.type_float() }}),
+    cast(total_users as {{ type_double() }}),
     last_day.last_observed_day
 from users
 cross join last_day

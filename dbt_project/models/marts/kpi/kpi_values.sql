@@ -91,8 +91,8 @@ uniques as (
         {{ period_end('u.grain', 'u.period_start') }} as period_end,
         u.segment,
         u.value,
-        cast(null as {{ dbt.type_float() }}) as numerator,
-        cast(null as {{ dbt.type_float() }}) as denominator,
+        cast(null as {{ type_double() }}) as numerator,
+        cast(null as {{ type_double() }}) as denominator,
         cast(null as {{ dbt.type_bigint() }}) as days_observed,
         u.last_observed_day
     from {{ ref('int_kpi_periods__unique') }} as u
@@ -111,9 +111,9 @@ select
     u.period_start,
     u.period_end,
     u.segment,
-    cast(u.value as {{ dbt.type_float() }}) as value,
-    cast(u.numerator as {{ dbt.type_float() }}) as numerator,
-    cast(u.denominator as {{ dbt.type_float() }}) as denominator,
+    cast(u.value as {{ type_double() }}) as value,
+    cast(u.numerator as {{ type_double() }}) as numerator,
+    cast(u.denominator as {{ type_double() }}) as denominator,
     k.unit,
     k.aggregation,
     cast(u.days_observed as {{ dbt.type_bigint() }}) as days_observed,

@@ -10,8 +10,8 @@ renamed as (
         cast(sessions as {{ dbt.type_bigint() }}) as sessions,
         cast(engaged_sessions as {{ dbt.type_bigint() }}) as engaged_sessions,
         cast(screen_page_views as {{ dbt.type_bigint() }}) as screen_page_views,
-        cast(user_engagement_duration as {{ dbt.type_float() }}) as user_engagement_seconds,
-        cast(key_events as {{ dbt.type_float() }}) as key_events,
+        cast(user_engagement_duration as {{ type_double() }}) as user_engagement_seconds,
+        cast(key_events as {{ type_double() }}) as key_events,
         cast(purchase_revenue as {{ dbt.type_numeric() }}) as purchase_revenue,
         cast(currency_code as {{ dbt.type_string() }}) as currency_code,
         _loaded_at as loaded_at

@@ -1,0 +1,301 @@
+"""End to end: the emulator -> GA4 client -> raw -> dbt -> marts.kpi_values, for a 10-day range.
+
+Expected KPI values are computed here, independently, from the synthetic company the emulator
+serves, and compared at day, week and month grain.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.catalog_asset import kpi_catalog
+from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.ga4 import ga4_raw
+from pipelines.resources import GA4Resource, WarehouseResource
+from sources.emulators.company import CHANNEL_GROUPS
+from sources.emulators.stack import EmulatorStack, build_stack
+
+START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
+PROPERTIES = ("250000001", "250000002")
+
+
+def materialize_range(
+    stack: EmulatorStack, start: date, end: date, *, ga4_settings: dict | None = None
+) -> dg.ExecuteInProcessResult:
+    settings = ga4_settings or {
+        "property_ids": ",".join(PROPERTIES),
+        "credentials_path": str(stack.service_account),
+        "base_url": stack.server.base_url,
+    }
+    return dg.materialize(
+        [kpi_catalog, ga4_raw, kpi_dbt_models],
+        resources={
+            "warehouse": WarehouseResource(),
+            "ga4": GA4Resource(**settings),
+            "dbt": dbt_resource(),
+        },
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        },
+        raise_on_error=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, EmulatorStack]]:
+    """One materialized 10-day range shared by the tests of this module."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    database = tmp / "warehouse.duckdb"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("KPI_DUCKDB_PATH", str(database))
+    stack = build_stack(tmp / "service_account.json", properties=dict.fromkeys(PROPERTIES, 1.0))
+    stack.server.start()
+    try:
+        materialize_range(stack, START, END)
+        yield database, stack
+    finally:
+        stack.server.stop()
+        patch.undo()
+
+
+def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def expected_daily(stack: EmulatorStack) -> dict[date, dict[str, float]]:
+    """Base measures per day straight from the synthetic company, summed over properties."""
+    days: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    day = START
+    while day <= END:
+        for property_id in PROPERTIES:
+            for channel in CHANNEL_GROUPS:
+                cd = stack.company.channel_day(property_id, day, channel)
+                m = days[day]
+                m["sessions"] += cd.sessions
+                m["engaged"] += cd.engaged_sessions
+                m["key_events"] += cd.key_events
+                if channel == "Organic Search":
+                    m["organic"] += cd.sessions
+                    m["organic_engaged"] += cd.engaged_sessions
+        day += timedelta(days=1)
+    return days
+
+
+def period_key(grain: str, day: date) -> date:
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, date], float]:
+    totals: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for day, m in expected_daily(stack).items():
+        for grain in ("day", "week", "month"):
+            for name, value in m.items():
+                totals[(grain, period_key(grain, day))][name] += value
+    result = {}
+    for (grain, start), m in totals.items():
+        result[("digital.site_traffic", grain, start)] = m["sessions"]
+        result[("marketing.site_traffic", grain, start)] = m["sessions"]
+        result[("digital.bounce_rate", grain, start)] = (m["sessions"] - m["engaged"]) / m[
+            "sessions"
+        ]
+        result[("digital.conversion_rate", grain, start)] = m["key_events"] / m["sessions"]
+        result[("seo.organic_traffic", grain, start)] = m["organic"]
+        result[("seo.bounce_rate", grain, start)] = (m["organic"] - m["organic_engaged"]) / m[
+            "organic"
+        ]
+    return result
+
+
+def test_kpi_values_equal_values_computed_from_the_emulated_company(warehouse) -> None:
+    database, stack = warehouse
+    expected = expected_kpis(stack)
+    rows = query(
+        database,
+        "select kpi_id, grain, period_start, value from marts.kpi_values "
+        "where segment = 'all' and kpi_id in (select distinct kpi_id from marts.kpi_values "
+        "where kpi_id <> 'digital.users')",
+    )
+    actual = {(k, g, p): v for k, g, p, v in rows}
+    assert set(actual) == set(expected)
+    for key, value in expected.items():
+        assert actual[key] == pytest.approx(value, rel=1e-12), key
+
+
+def test_week_and_month_rates_are_sum_over_sum_not_mean_of_daily_rates(warehouse) -> None:
+    database, _ = warehouse
+    (week,) = query(
+        database,
+        "select value, numerator, denominator from marts.kpi_values where kpi_id = "
+        "'digital.bounce_rate' and grain = 'week' and period_start = '2025-03-03' and segment = 'all'",
+    )
+    daily = query(
+        database,
+        "select value, numerator, denominator from marts.kpi_values where kpi_id = "
+        "'digital.bounce_rate' and grain = 'day' and period_start between '2025-03-03' and "
+        "'2025-03-09' and segment = 'all'",
+    )
+    assert len(daily) == 7
+    assert week[1] == pytest.approx(sum(d[1] for d in daily))
+    assert week[2] == pytest.approx(sum(d[2] for d in daily))
+    assert week[0] == pytest.approx(week[1] / week[2])
+    mean_of_rates = sum(d[0] for d in daily) / len(daily)
+    assert week[0] != pytest.approx(mean_of_rates, rel=1e-9)
+
+
+def test_unique_users_come_from_period_pulls_not_sums_of_days(warehouse) -> None:
+    database, stack = warehouse
+    (week,) = query(
+        database,
+        "select value from marts.kpi_values where kpi_id = 'digital.users' and grain = 'week' "
+        "and period_start = '2025-03-03' and segment = 'all'",
+    )
+    (days,) = query(
+        database,
+        "select sum(value) from marts.kpi_values where kpi_id = 'digital.users' and grain = 'day' "
+        "and period_start between '2025-03-03' and '2025-03-09' and segment = 'all'",
+    )
+    expected = sum(
+        stack.company.users_in_range(p, date(2025, 3, 3), date(2025, 3, 9)) for p in PROPERTIES
+    )
+    assert week[0] == expected
+    assert week[0] < days[0]
+
+
+def test_channel_group_segments_add_up_to_all_for_sum_kpis(warehouse) -> None:
+    database, _ = warehouse
+    rows = query(
+        database,
+        "select grain, period_start, sum(value) filter (where segment like 'channel_group=%'), "
+        "sum(value) filter (where segment = 'all') from marts.kpi_values "
+        "where kpi_id = 'digital.site_traffic' group by all",
+    )
+    assert rows
+    for grain, start, by_channel, total in rows:
+        assert by_channel == pytest.approx(total), (grain, start)
+
+
+def test_every_period_has_its_inclusive_end_and_one_row_per_key(warehouse) -> None:
+    database, _ = warehouse
+    assert (
+        query(
+            database,
+            "select grain, period_start, period_end from marts.kpi_values where "
+            "(grain = 'day' and period_end <> period_start) or "
+            "(grain = 'week' and period_end <> period_start + 6) or "
+            "(grain = 'month' and period_end <> last_day(period_start)) limit 1",
+        )
+        == []
+    )
+    assert (
+        query(
+            database,
+            "select kpi_id, grain, period_start, segment, count(*) from marts.kpi_values "
+            "group by all having count(*) > 1",
+        )
+        == []
+    )
+
+
+def test_rerunning_a_range_gives_identical_tables(warehouse) -> None:
+    database, stack = warehouse
+    snapshot = "select * exclude (_loaded_at, _source_run_id) from raw.ga4__traffic order by all"
+    kpis = "select * from marts.kpi_values order by all"
+    before = query(database, snapshot), query(database, kpis)
+    materialize_range(stack, date(2025, 3, 4), date(2025, 3, 6))
+    after = query(database, snapshot), query(database, kpis)
+    assert before == after
+
+
+def test_dbt_unit_tests_for_the_roll_ups_pass(warehouse) -> None:
+    database, _ = warehouse
+    result = subprocess.run(
+        [dbt_executable(), "test", "--select", "test_type:unit", "--profiles-dir", "."],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "KPI_DUCKDB_PATH": str(database)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS=3" in result.stdout
+
+
+def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("KPI_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    for name in ("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    result = dg.materialize(
+        [ga4_raw],
+        resources={"warehouse": WarehouseResource(), "ga4": GA4Resource()},
+        partition_key="2025-03-01",
+    )
+    assert result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    configured = checks["source_configured"]
+    assert not configured.passed
+    assert configured.severity == dg.AssetCheckSeverity.WARN
+    assert "GA4_PROPERTY_IDS" in configured.description
+
+
+def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
+    """Two `dagster asset materialize ... --partition-range` processes started together on one
+    warehouse: the `duckdb_warehouse` pool queues their steps instead of a DuckDB lock error."""
+    stack = build_stack(tmp_path / "sa.json", properties={"250000001": 1.0})
+    stack.server.start()
+    env = {
+        **os.environ,
+        **stack.env(),
+        "KPI_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+        "DAGSTER_HOME": str(Path(__file__).resolve().parent.parent),
+        "PYTHONWARNINGS": "ignore",
+    }
+    dagster = str(Path(sys.executable).parent / "dagster")
+    try:
+        runs = [
+            subprocess.Popen(
+                [
+                    dagster,
+                    "asset",
+                    "materialize",
+                    "-m",
+                    "pipelines.definitions",
+                    "--select",
+                    "*",
+                    "--partition-range",
+                    window,
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for window in ("2025-03-01...2025-03-02", "2025-03-03...2025-03-04")
+        ]
+        outputs = [run.communicate(timeout=300)[0] for run in runs]
+    finally:
+        stack.server.stop()
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output[-3000:]
+    assert "blocked by limit for pool duckdb_warehouse" in "".join(outputs)
+    (days,) = query(
+        tmp_path / "w.duckdb",
+        "select count(distinct period_start) from marts.kpi_values "
+        "where grain = 'day' and kpi_id = 'digital.site_traffic' and segment = 'all'",
+    )
+    assert days[0] == 4
