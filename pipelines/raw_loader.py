@@ -94,9 +94,10 @@ def _load(
                 if dtype not in (target, "NULL"):
                     _check_castable(con, table, column, dtype, target)
                 casts.append(f"cast({_quote(column)} as {target}) as {_quote(column)}")
-            result.missing_columns = [
-                c for c in existing if c not in incoming and c not in META_COLUMNS
-            ]
+            if data.num_rows:  # an empty batch says nothing about which fields the API returns
+                result.missing_columns = [
+                    c for c in existing if c not in incoming and c not in META_COLUMNS
+                ]
             result.rows_deleted = _run(con, f"delete from {table} where {delete_where}", params)[0][
                 0
             ]
@@ -150,9 +151,17 @@ def replace_window(
             raise ValueError(f"{table}: batch lacks the {column} column")
     if data.num_rows:
         dates = data.column("_partition_date")
+        if dates.null_count:
+            raise ValueError(f"{table}: {dates.null_count} row(s) have no _partition_date")
         low, high = pc.min(dates).as_py(), pc.max(dates).as_py()
         if low < start or high >= end:
             raise ValueError(f"{table}: rows dated {low}..{high} fall outside {start}..{end}")
+        # A row of another account would be inserted but never replaced: reruns would duplicate it.
+        others = set(pc.unique(data.column("_account_id")).to_pylist()) - set(account_ids)
+        if others:
+            raise ValueError(
+                f"{table}: rows for accounts {sorted(others, key=str)} not in this load"
+            )
     if not account_ids:
         return LoadResult(table)
     placeholders = ", ".join("?" for _ in account_ids)

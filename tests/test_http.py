@@ -352,7 +352,8 @@ def test_parse_retry_after_reads_delta_seconds():
 
 
 def test_parse_retry_after_reads_an_http_date():
-    header = email.utils.formatdate(time.time() + 30, usegmt=True)  # "Wed, 21 Oct 2015 07:28:00 GMT"
+    # e.g. "Wed, 21 Oct 2015 07:28:00 GMT", thirty seconds from now
+    header = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert header.endswith("GMT")
 
     assert parse_retry_after(header) == pytest.approx(30, abs=2)
