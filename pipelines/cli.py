@@ -44,6 +44,19 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sql(args: argparse.Namespace) -> int:
+    """Run one read-only query against the warehouse and print it as a table."""
+    database = duckdb_path()
+    if not database.exists():
+        raise FileNotFoundError(f"no warehouse at {database}: run the demo or a materialization")
+    with duckdb.connect(str(database), read_only=True) as con:
+        relation = con.sql(args.query)
+        if relation is None:
+            return 0
+        relation.show(max_rows=args.max_rows, max_width=200)
+    return 0
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from pipelines.demo import prepare_dbt
 
@@ -74,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grain", choices=["day", "week", "month"], default="week")
     p.add_argument("--limit", type=int, default=8)
     p.set_defaults(fn=_explain)
+    p = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
+    p.add_argument("query")
+    p.add_argument("--max-rows", type=int, default=40)
+    p.set_defaults(fn=_sql)
     args = parser.parse_args(argv)
     try:
         return args.fn(args)

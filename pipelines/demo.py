@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 
 from pipelines.settings import PROJECT_ROOT, duckdb_path
+from sources.emulators.stack import demo_settings
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 DEMO_DAYS = 90
@@ -58,13 +59,7 @@ def emulators(service_account: Path) -> Iterator[dict[str, str]]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the API emulators did not start") from None
                 time.sleep(0.2)
-        from sources.emulators.stack import DEMO_PROPERTIES
-
-        yield {
-            "GA4_BASE_URL": base,
-            "GA4_PROPERTY_IDS": ",".join(DEMO_PROPERTIES),
-            "GOOGLE_APPLICATION_CREDENTIALS": str(service_account),
-        }
+        yield demo_settings(base, service_account)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -7,12 +7,21 @@ raw.ga4__users          totalUsers for each day, ISO week and month touching the
 """
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
 
+from pipelines.ingest import (
+    arrow_table,
+    configured,
+    configured_check_spec,
+    load_metadata,
+    not_configured,
+    schema_check,
+    schema_check_spec,
+    window_label,
+)
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
 from pipelines.raw_loader import LoadResult, replace_keys, replace_window
 from pipelines.resources import GA4Resource, WarehouseResource
@@ -27,9 +36,7 @@ TABLES = {
     "users": "raw.ga4__users",
 }
 KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
-CHECK_CONFIGURED = "source_configured"
 CHECK_QUALITY = "not_sampled_or_thresholded"
-CHECK_SCHEMA = "no_fields_removed"
 
 
 def _with_report_columns(
@@ -49,14 +56,6 @@ def _with_report_columns(
         }
         for row in rows
     ]
-
-
-def _table(rows: list[dict[str, Any]]) -> pa.Table:
-    if not rows:
-        return pa.table(
-            {"_account_id": pa.array([], pa.string()), "_partition_date": pa.array([], pa.date32())}
-        )
-    return pa.Table.from_pylist(rows)
 
 
 class Extract:
@@ -125,22 +124,14 @@ def _quota_metadata(quota: dict[str, Any]) -> dict[str, Any]:
         for name, key in KEYS.items()
     ],
     check_specs=[
-        dg.AssetCheckSpec(
-            CHECK_CONFIGURED,
-            asset=KEYS["traffic"],
-            description="WARN when GA4 settings are absent: the source loads nothing.",
-        ),
+        configured_check_spec(SOURCE, KEYS["traffic"]),
         dg.AssetCheckSpec(
             CHECK_QUALITY,
             asset=KEYS["traffic"],
             description="WARN when a GA4 report in the window was sampled, thresholded or had an "
             "(other) row: its numbers are estimates.",
         ),
-        dg.AssetCheckSpec(
-            CHECK_SCHEMA,
-            asset=KEYS["traffic"],
-            description="WARN when a field the raw tables hold is no longer returned (loaded as NULL).",
-        ),
+        schema_check_spec(SOURCE, KEYS["traffic"]),
     ],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
@@ -151,36 +142,23 @@ def ga4_raw(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Pull the GA4 reports of the partition window and replace their rows in the raw tables."""
     start, end = window_dates(context)
-    window = f"{start}..{end - date.resolution}"
+    window = window_label(start, end)
     missing = ga4.missing_settings()
     if missing:
-        context.log.warning(
-            f"ga4 is not configured (missing {', '.join(missing)}); loading nothing"
+        yield from not_configured(
+            context,
+            SOURCE,
+            missing,
+            KEYS.values(),
+            KEYS["traffic"],
+            window,
+            other_checks=(CHECK_QUALITY, "no_fields_removed"),
         )
-        for key in KEYS.values():
-            yield dg.MaterializeResult(
-                asset_key=key, metadata={"status": "not_configured", "missing": ", ".join(missing)}
-            )
-        yield dg.AssetCheckResult(
-            check_name=CHECK_CONFIGURED,
-            asset_key=KEYS["traffic"],
-            passed=False,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=f"ga4 not configured: set {', '.join(missing)} (see .env.example)",
-            metadata={"missing": ", ".join(missing), "window": window},
-        )
-        for name in (CHECK_QUALITY, CHECK_SCHEMA):
-            yield dg.AssetCheckResult(
-                check_name=name,
-                asset_key=KEYS["traffic"],
-                passed=True,
-                metadata={"skipped": "source not configured"},
-            )
         return
 
     properties = ga4.properties()
     client = ga4.client()
-    pulled = extract(client, properties, start, end - date.resolution, ga4.event_name())
+    pulled = extract(client, properties, start, end - timedelta(days=1), ga4.event_name())
     context.log.info(f"ga4: {client.requests_made} API requests for {len(properties)} properties")
 
     results: dict[str, LoadResult] = {}
@@ -189,7 +167,7 @@ def ga4_raw(
             results[name] = replace_window(
                 con,
                 TABLES[name],
-                _table(pulled.rows[name]),
+                arrow_table(pulled.rows[name]),
                 account_ids=properties,
                 start=start,
                 end=end,
@@ -198,35 +176,24 @@ def ga4_raw(
         results["users"] = replace_keys(
             con,
             TABLES["users"],
-            _table(pulled.rows["users"]),
+            arrow_table(pulled.rows["users"]),
             keys=["_account_id", "grain", "period_start"],
             run_id=context.run.run_id,
         )
 
-    warnings = [w for r in results.values() for w in r.warnings]
-    for message in warnings:
-        context.log.warning(message)
     for name, key in KEYS.items():
-        r = results[name]
+        extra = _quota_metadata(pulled.quota) if name == "traffic" else {}
         yield dg.MaterializeResult(
             asset_key=key,
-            metadata={
-                "status": "loaded",
-                "window": window,
-                "properties": ", ".join(properties),
-                "rows_inserted": r.rows_inserted,
-                "rows_replaced": r.rows_deleted,
-                "columns_added": ", ".join(r.added_columns) or "none",
-                "api_requests": client.requests_made,
-                **(_quota_metadata(pulled.quota) if name == "traffic" else {}),
-            },
+            metadata=load_metadata(
+                results[name],
+                window,
+                properties=", ".join(properties),
+                api_requests=client.requests_made,
+                **extra,
+            ),
         )
-    yield dg.AssetCheckResult(
-        check_name=CHECK_CONFIGURED,
-        asset_key=KEYS["traffic"],
-        passed=True,
-        metadata={"properties": ", ".join(properties)},
-    )
+    yield configured(KEYS["traffic"], properties)
     yield dg.AssetCheckResult(
         check_name=CHECK_QUALITY,
         asset_key=KEYS["traffic"],
@@ -239,11 +206,4 @@ def ga4_raw(
         ),
         metadata={"window": window, "flagged_reports": len(pulled.flags)},
     )
-    yield dg.AssetCheckResult(
-        check_name=CHECK_SCHEMA,
-        asset_key=KEYS["traffic"],
-        passed=not warnings,
-        severity=dg.AssetCheckSeverity.WARN,
-        description="; ".join(warnings) or "every known field was returned",
-        metadata={"window": window},
-    )
+    yield schema_check(context, KEYS["traffic"], results.values(), window)

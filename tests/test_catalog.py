@@ -6,18 +6,47 @@ import pytest
 
 from pipelines.catalog import CatalogError, load_catalog, parse_catalog
 
-SPEC_KPIS = """
-sales.revenue sales.new_customers sales.avg_transaction_value marketing.site_traffic
-marketing.conversion_rate marketing.cost_per_lead customer_service.csat
-customer_service.avg_response_time customer_service.resolved_share digital.site_traffic
-digital.bounce_rate digital.conversion_rate digital.cost_per_lead digital.roi
-social.engagement_rate social.reach social.follower_growth social.ctr social.share_of_voice
-email.open_rate email.ctr email.conversion_rate email.unsubscribe_rate email.forward_rate
-content.engagement_per_content content.leads content.time_on_page content.pages_per_session
-content.content_roi paid_ads.ctr paid_ads.cpc paid_ads.conversion_rate paid_ads.impressions
-paid_ads.roas seo.organic_traffic seo.backlinks seo.page_load_time seo.bounce_rate
-seo.keyword_rankings
-""".split()
+SPEC_KPIS = [
+    "sales.revenue",
+    "sales.new_customers",
+    "sales.avg_transaction_value",
+    "marketing.site_traffic",
+    "marketing.conversion_rate",
+    "marketing.cost_per_lead",
+    "customer_service.csat",
+    "customer_service.avg_response_time",
+    "customer_service.resolved_share",
+    "digital.site_traffic",
+    "digital.bounce_rate",
+    "digital.conversion_rate",
+    "digital.cost_per_lead",
+    "digital.roi",
+    "social.engagement_rate",
+    "social.reach",
+    "social.follower_growth",
+    "social.ctr",
+    "social.share_of_voice",
+    "email.open_rate",
+    "email.ctr",
+    "email.conversion_rate",
+    "email.unsubscribe_rate",
+    "email.forward_rate",
+    "content.engagement_per_content",
+    "content.leads",
+    "content.time_on_page",
+    "content.pages_per_session",
+    "content.content_roi",
+    "paid_ads.ctr",
+    "paid_ads.cpc",
+    "paid_ads.conversion_rate",
+    "paid_ads.impressions",
+    "paid_ads.roas",
+    "seo.organic_traffic",
+    "seo.backlinks",
+    "seo.page_load_time",
+    "seo.bounce_rate",
+    "seo.keyword_rankings",
+]
 
 
 def test_the_catalog_holds_every_kpi_of_the_spec() -> None:

@@ -453,9 +453,9 @@ def test_a_read_timeout_is_retried(stack, fast_retry):
         str(stack.service_account),
         base_url=stack.server.base_url,
         retry=fast_retry,
-        timeout=0.1,
+        timeout=0.25,
     )
-    stack.server.inject(Fault(path=RUN_REPORT, kind="timeout", delay=0.4))
+    stack.server.inject(Fault(path=RUN_REPORT, kind="timeout", delay=0.75))
 
     assert client.traffic(PROPERTY, START, START).rows
     assert stack.server.count(RUN_REPORT) == 2

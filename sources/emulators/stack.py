@@ -23,13 +23,21 @@ class EmulatorStack:
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
-        base = self.server.base_url
-        return {
-            "GA4_BASE_URL": base,
-            "GA4_PROPERTY_IDS": ",".join(self.company.property_ids),
-            "GOOGLE_APPLICATION_CREDENTIALS": str(self.service_account),
-            "GOOGLE_OAUTH_TOKEN_URL": base + TOKEN_PATH,
-        }
+        return demo_settings(self.server.base_url, self.service_account, self.company)
+
+
+def demo_settings(
+    base_url: str, service_account: Path, company: Company | None = None
+) -> dict[str, str]:
+    """Every connector's settings for an emulator stack at ``base_url`` (one entry per source)."""
+    company = company or Company(DEMO_PROPERTIES)
+    return {
+        # GA4
+        "GA4_BASE_URL": base_url,
+        "GA4_PROPERTY_IDS": ",".join(company.property_ids),
+        "GOOGLE_APPLICATION_CREDENTIALS": str(service_account),
+        "GOOGLE_OAUTH_TOKEN_URL": base_url + TOKEN_PATH,
+    }
 
 
 def build_stack(
