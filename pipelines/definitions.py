@@ -6,12 +6,13 @@ import dagster as dg
 
 from pipelines.catalog_asset import kpi_catalog
 from pipelines.dbt import dbt_resource, kpi_dbt_models
+from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
-from pipelines.resources import GA4Resource, WarehouseResource
+from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from pipelines.schedules import daily_job, kpi_daily_schedule
 
 defs = dg.Definitions(
-    assets=[kpi_catalog, ga4_raw, kpi_dbt_models],
+    assets=[kpi_catalog, ga4_raw, fx_rates, kpi_dbt_models],
     jobs=[daily_job],
     schedules=[kpi_daily_schedule],
     # Every step that matters queues on the single-slot warehouse pool anyway: one process per
@@ -20,6 +21,7 @@ defs = dg.Definitions(
     resources={
         "warehouse": WarehouseResource(),
         "ga4": GA4Resource(),
+        "fx": FxResource(),
         "dbt": dbt_resource(),
     },
 )

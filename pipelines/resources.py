@@ -14,6 +14,8 @@ import dagster as dg
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT, duckdb_path, env, env_list
+from sources.ecb import DEFAULT_BASE_URL as FX_DEFAULT_BASE_URL
+from sources.ecb import EcbClient
 from sources.ga4 import DEFAULT_BASE_URL as GA4_DEFAULT_BASE_URL
 from sources.ga4 import GA4Client
 
@@ -72,3 +74,18 @@ class GA4Resource(dg.ConfigurableResource):
             self.credentials() or "",
             base_url=self.base_url or env("GA4_BASE_URL", GA4_DEFAULT_BASE_URL),
         )
+
+
+class FxResource(dg.ConfigurableResource):
+    """ECB reference rates (``FX_BASE_URL``) and the reporting currency (``KPI_REPORTING_CURRENCY``).
+
+    Needs no credentials, so it is always configured."""
+
+    base_url: str | None = None
+    reporting: str | None = None
+
+    def reporting_currency(self) -> str:
+        return (self.reporting or env("KPI_REPORTING_CURRENCY", "USD")).upper()
+
+    def client(self) -> EcbClient:
+        return EcbClient(self.base_url or env("FX_BASE_URL", FX_DEFAULT_BASE_URL))

@@ -279,15 +279,21 @@ class HttpClient:
         return RetryDecision(retry=response.status_code in RETRYABLE_STATUSES, wait_hint=hint)
 
     # Core ----------------------------------------------------------------------------------
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send a request, retrying transient failures; raise :class:`SourceError` otherwise."""
+    def request(
+        self, method: str, path: str, *, allow_status: tuple[int, ...] = (), **kwargs: Any
+    ) -> requests.Response:
+        """Send a request, retrying transient failures; raise :class:`SourceError` otherwise.
+
+        ``allow_status`` lists error statuses that are answers, not failures (e.g. a 404 that
+        means "no data"): they are returned to the caller.
+        """
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         endpoint = f"{method} {url.split('?')[0]}"
 
         def attempt() -> requests.Response:
             self.requests_made += 1
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            if response.status_code >= 400:
+            if response.status_code >= 400 and response.status_code not in allow_status:
                 raise RetryableStatus(response)
             return response
 

@@ -7,6 +7,7 @@ serves, and compared at day, week and month grain.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -20,9 +21,12 @@ import pytest
 
 from pipelines.catalog_asset import kpi_catalog
 from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
-from pipelines.resources import GA4Resource, WarehouseResource
+from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from sources.emulators.company import CHANNEL_GROUPS
+from sources.emulators.ecb import is_publication_day
+from sources.emulators.ecb import rate as ecb_rate
 from sources.emulators.stack import EmulatorStack, build_stack
 
 START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
@@ -38,10 +42,11 @@ def materialize_range(
         "base_url": stack.server.base_url,
     }
     return dg.materialize(
-        [kpi_catalog, ga4_raw, kpi_dbt_models],
+        [kpi_catalog, ga4_raw, fx_rates, kpi_dbt_models],
         resources={
             "warehouse": WarehouseResource(),
             "ga4": GA4Resource(**settings),
+            "fx": FxResource(base_url=stack.server.base_url, reporting="USD"),
             "dbt": dbt_resource(),
         },
         tags={
@@ -60,6 +65,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     patch = pytest.MonkeyPatch()
     patch.setenv("KPI_DUCKDB_PATH", str(database))
     stack = build_stack(tmp / "service_account.json", properties=dict.fromkeys(PROPERTIES, 1.0))
+    assert stack.ga4.properties["250000002"].currency_code == "EUR"
     stack.server.start()
     try:
         materialize_range(stack, START, END)
@@ -212,6 +218,28 @@ def test_every_period_has_its_inclusive_end_and_one_row_per_key(warehouse) -> No
     )
 
 
+def test_revenue_in_another_currency_is_converted_with_that_days_ecb_rate(warehouse) -> None:
+    database, _ = warehouse
+    rows = query(
+        database,
+        "select date_day, currency_code, purchase_revenue, purchase_revenue_reporting "
+        "from marts.fct_web_traffic_daily where property_id = '250000002' and purchase_revenue > 0",
+    )
+    assert rows
+    for day, currency, amount, converted in rows:
+        assert currency == "EUR"
+        published = day
+        while not is_publication_day(published):  # weekend: the last published rate
+            published -= timedelta(days=1)
+        assert converted == pytest.approx(float(amount) * ecb_rate("USD", published), rel=1e-9)
+    usd = query(
+        database,
+        "select count(*) from marts.fct_web_traffic_daily where property_id = '250000001' "
+        "and purchase_revenue_reporting <> purchase_revenue",
+    )
+    assert usd == [(0,)]
+
+
 def test_rerunning_a_range_gives_identical_tables(warehouse) -> None:
     database, stack = warehouse
     snapshot = "select * exclude (_loaded_at, _source_run_id) from raw.ga4__traffic order by all"
@@ -299,3 +327,40 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
         "where grain = 'day' and kpi_id = 'digital.site_traffic' and segment = 'all'",
     )
     assert days[0] == 4
+
+
+def test_a_missing_fx_rate_fails_its_check_instead_of_producing_a_number(
+    warehouse, tmp_path
+) -> None:
+    database, _ = warehouse
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(database, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from raw.fx__ecb_rates where currency = 'USD'")
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "build",
+            "--profiles-dir",
+            ".",
+            "--select",
+            "int_fx_rates_daily",
+            "fct_web_traffic_daily",
+            "assert_fx_rate_exists_for_money",
+            "--vars",
+            '{"min_date": "2025-03-01", "max_date": "2025-03-10"}',
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "KPI_DUCKDB_PATH": str(copy)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "assert_fx_rate_exists_for_money" in result.stdout
+    (nulls,) = query(
+        copy,
+        "select count(*) from marts.fct_web_traffic_daily "
+        "where purchase_revenue > 0 and purchase_revenue_reporting is null",
+    )
+    assert nulls[0] > 0  # no silent 1.0: the amounts stay unconverted and the test fails

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sources.emulators.company import Company
+from sources.emulators.ecb import EcbEmulator
 from sources.emulators.ga4 import GA4Emulator, PropertySettings
 from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
 from sources.emulators.server import EmulatorServer
@@ -19,6 +20,7 @@ class EmulatorStack:
     company: Company
     auth: GoogleAuth
     ga4: GA4Emulator
+    ecb: EcbEmulator
     service_account: Path
 
     def env(self) -> dict[str, str]:
@@ -37,6 +39,8 @@ def demo_settings(
         "GA4_PROPERTY_IDS": ",".join(company.property_ids),
         "GOOGLE_APPLICATION_CREDENTIALS": str(service_account),
         "GOOGLE_OAUTH_TOKEN_URL": base_url + TOKEN_PATH,
+        # FX rates
+        "FX_BASE_URL": base_url,
     }
 
 
@@ -62,4 +66,6 @@ def build_stack(
     if "250000002" in ga4.properties:  # a second site, reporting in its own currency and zone
         ga4.properties["250000002"] = PropertySettings("EUR", "Europe/Oslo")
     ga4.register(server)
-    return EmulatorStack(server, company, auth, ga4, service_account)
+    ecb = EcbEmulator()
+    ecb.register(server)
+    return EmulatorStack(server, company, auth, ga4, ecb, service_account)

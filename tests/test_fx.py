@@ -1,0 +1,57 @@
+"""FX: the ECB client against its emulator, parsing real-format CSV, gap filling in dbt."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from sources.ecb import EcbClient, parse_rates_csv
+from sources.emulators.ecb import rate
+from sources.http import SchemaError
+
+# The shape the ECB Data Portal returns for format=csvdata (columns trimmed to the ones that matter
+# plus a few of the attribute columns that follow them).
+REAL_FORMAT = """KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE,OBS_STATUS,OBS_CONF
+EXR.D.USD.EUR.SP00.A,D,USD,EUR,SP00,A,2025-03-03,1.0465,A,F
+EXR.D.USD.EUR.SP00.A,D,USD,EUR,SP00,A,2025-03-04,1.0557,A,F
+EXR.D.NOK.EUR.SP00.A,D,NOK,EUR,SP00,A,2025-03-03,11.7085,A,F
+"""
+
+
+def test_rates_csv_is_parsed_by_header_with_decimal_values() -> None:
+    rows = parse_rates_csv(REAL_FORMAT)
+    assert rows[0] == {
+        "currency": "USD",
+        "rate_date": date(2025, 3, 3),
+        "units_per_eur": Decimal("1.0465"),
+    }
+    assert {r["currency"] for r in rows} == {"USD", "NOK"}
+
+
+def test_a_csv_without_the_observation_columns_is_a_schema_error() -> None:
+    with pytest.raises(SchemaError, match="OBS_VALUE"):
+        parse_rates_csv("KEY,CURRENCY,TIME_PERIOD\nx,USD,2025-03-03\n")
+
+
+def test_the_client_fetches_several_currencies_in_one_request_and_skips_euro(stack) -> None:
+    client = EcbClient(stack.server.base_url)
+    rows = client.rates(["usd", "NOK", "EUR"], date(2025, 3, 1), date(2025, 3, 9))
+    assert stack.server.count(r"/service/data/EXR/") == 1
+    days = sorted({r["rate_date"] for r in rows})
+    assert date(2025, 3, 1) not in days and date(2025, 3, 8) not in days  # weekends
+    assert len(days) == 5
+    usd = {r["rate_date"]: r["units_per_eur"] for r in rows if r["currency"] == "USD"}
+    assert float(usd[date(2025, 3, 3)]) == rate("USD", date(2025, 3, 3))
+
+
+def test_no_published_rates_is_an_empty_answer_not_an_error(stack) -> None:
+    client = EcbClient(stack.server.base_url)
+    assert client.rates(["USD"], date(2025, 3, 8), date(2025, 3, 9)) == []  # a weekend: 404
+    assert client.rates(["EUR"], date(2025, 3, 3), date(2025, 3, 4)) == []  # nothing to fetch
+
+
+def test_a_bad_currency_code_is_rejected_naming_it(stack) -> None:
+    with pytest.raises(SchemaError, match="'US DOLLAR'"):
+        EcbClient(stack.server.base_url).rates(["US DOLLAR"], date(2025, 3, 3), date(2025, 3, 4))
