@@ -32,6 +32,7 @@ EXPECTED_ASSETS = {
     "marts/fct_web_landing_pages_daily",
     "marts/fct_web_users",
     "marts/kpi_values",
+    "published/marts",
 }
 
 

@@ -21,8 +21,10 @@ import pytest
 
 from pipelines.catalog_asset import kpi_catalog
 from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.definitions import MART_KEYS
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
+from pipelines.publish import build_publish_asset, publish
 from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from sources.emulators.company import CHANNEL_GROUPS
 from sources.emulators.ecb import is_publication_day
@@ -42,7 +44,7 @@ def materialize_range(
         "base_url": stack.server.base_url,
     }
     return dg.materialize(
-        [kpi_catalog, ga4_raw, fx_rates, kpi_dbt_models],
+        [kpi_catalog, ga4_raw, fx_rates, kpi_dbt_models, build_publish_asset(MART_KEYS)],
         resources={
             "warehouse": WarehouseResource(),
             "ga4": GA4Resource(**settings),
@@ -64,6 +66,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     database = tmp / "warehouse.duckdb"
     patch = pytest.MonkeyPatch()
     patch.setenv("KPI_DUCKDB_PATH", str(database))
+    patch.setenv("KPI_PUBLISH_DIR", str(tmp / "published"))
     stack = build_stack(tmp / "service_account.json", properties=dict.fromkeys(PROPERTIES, 1.0))
     assert stack.ga4.properties["250000002"].currency_code == "EUR"
     stack.server.start()
@@ -238,6 +241,36 @@ def test_revenue_in_another_currency_is_converted_with_that_days_ecb_rate(wareho
         "and purchase_revenue_reporting <> purchase_revenue",
     )
     assert usd == [(0,)]
+
+
+def test_marts_are_published_read_only_and_as_parquet_matching_the_warehouse(warehouse) -> None:
+    database, _ = warehouse
+    published = database.parent / "published"
+    sql = "select * from marts.kpi_values order by all"
+    with duckdb.connect(str(published / "marts.duckdb"), read_only=True) as con:
+        assert con.execute(sql).fetchall() == query(database, sql)
+        tables = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
+    assert {"kpi_values", "fct_web_traffic_daily"} <= tables
+    parquet = published / "marts" / "kpi_values.parquet"
+    with duckdb.connect() as con:
+        rows = con.execute(f"select * from read_parquet('{parquet}') order by all").fetchall()
+    assert rows == query(database, sql)
+
+
+def test_publishing_again_while_a_reader_holds_the_copy_swaps_it_atomically(warehouse) -> None:
+    database, _ = warehouse
+    published = database.parent / "published"
+    reader = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
+    try:
+        before = reader.execute("select count(*) from marts.kpi_values").fetchone()
+        with duckdb.connect(str(database)) as con:
+            publish(con, published)
+        assert reader.execute("select count(*) from marts.kpi_values").fetchone() == before
+    finally:
+        reader.close()
+    assert not list(published.glob(".*.tmp"))
 
 
 def test_rerunning_a_range_gives_identical_tables(warehouse) -> None:
