@@ -7,7 +7,7 @@ New fields become new columns; fields that disappeared are NULL and reported bac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -61,54 +61,81 @@ def with_load_metadata(data: pa.Table, run_id: str) -> pa.Table:
     return data.append_column("_source_run_id", pa.array([run_id] * data.num_rows, pa.string()))
 
 
+Batches = pa.Table | Iterable[pa.Table]
+
+
+def _iter_batches(data: Batches) -> Iterator[pa.Table]:
+    """One table, or pages streamed one at a time (never all held in memory)."""
+    if isinstance(data, pa.Table):
+        yield data
+    else:
+        yield from data
+
+
+def _align(con: duckdb.DuckDBPyConnection, table: str, has_rows: bool, result: LoadResult) -> str:
+    """Add new fields as columns, check changed types, and return the insert's select list."""
+    existing = _columns(con, table)
+    incoming = _columns(con, "_kpi_batch")
+    casts = []
+    for column, dtype in incoming.items():
+        if column not in existing:
+            if dtype != "NULL":
+                _run(con, f"alter table {table} add column {_quote(column)} {dtype}")
+                result.added_columns.append(column)
+                casts.append(_quote(column))
+            continue
+        target = existing[column]
+        if dtype not in (target, "NULL"):
+            _check_castable(con, table, column, dtype, target)
+        casts.append(f"cast({_quote(column)} as {target}) as {_quote(column)}")
+    if has_rows:  # an empty batch says nothing about which fields the API returns
+        gone = [c for c in existing if c not in incoming and c not in META_COLUMNS]
+        result.missing_columns.extend(c for c in gone if c not in result.missing_columns)
+    return ", ".join(casts)
+
+
 def _load(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    data: pa.Table,
+    batches: Iterable[pa.Table],
     delete_where: str,
     params: Sequence[object],
+    *,
+    delete_per_batch: bool,
 ) -> LoadResult:
+    """Delete and insert in one transaction: everything or, on any failure, nothing."""
     schema, name = table.split(".")
     result = LoadResult(table)
     _run(con, f"create schema if not exists {_quote(schema)}")
     exists = _table_exists(con, schema, name)
-    if not exists and data.num_rows == 0:
-        return result
-    con.register("_kpi_batch", data)
+    deleted = False
+    con.begin()
     try:
-        con.begin()
-        try:
-            if not exists:
-                _run(con, f"create table {table} as select * from _kpi_batch limit 0")
-            existing = _columns(con, table)
-            incoming = _columns(con, "_kpi_batch")
-            casts = []
-            for column, dtype in incoming.items():
-                if column not in existing:
-                    if dtype != "NULL":
-                        _run(con, f"alter table {table} add column {_quote(column)} {dtype}")
-                        result.added_columns.append(column)
-                        casts.append(_quote(column))
-                    continue
-                target = existing[column]
-                if dtype not in (target, "NULL"):
-                    _check_castable(con, table, column, dtype, target)
-                casts.append(f"cast({_quote(column)} as {target}) as {_quote(column)}")
-            if data.num_rows:  # an empty batch says nothing about which fields the API returns
-                result.missing_columns = [
-                    c for c in existing if c not in incoming and c not in META_COLUMNS
-                ]
-            result.rows_deleted = _run(con, f"delete from {table} where {delete_where}", params)[0][
+        for batch in batches:
+            if not exists and batch.num_rows == 0:
+                continue
+            con.register("_kpi_batch", batch)
+            try:
+                if not exists:
+                    _run(con, f"create table {table} as select * from _kpi_batch limit 0")
+                    exists = True
+                select_list = _align(con, table, batch.num_rows > 0, result)
+                if delete_per_batch or not deleted:
+                    sql = f"delete from {table} where {delete_where}"
+                    result.rows_deleted += _run(con, sql, params)[0][0]
+                    deleted = True
+                _run(con, f"insert into {table} by name select {select_list} from _kpi_batch")
+                result.rows_inserted += batch.num_rows
+            finally:
+                con.unregister("_kpi_batch")
+        if exists and not deleted and not delete_per_batch:  # nothing came: clear the window
+            result.rows_deleted += _run(con, f"delete from {table} where {delete_where}", params)[
                 0
-            ]
-            _run(con, f"insert into {table} by name select {', '.join(casts)} from _kpi_batch")
-            result.rows_inserted = data.num_rows
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.unregister("_kpi_batch")
+            ][0]
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
     return result
 
 
@@ -135,7 +162,7 @@ def _check_castable(
 def replace_window(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    data: pa.Table,
+    data: Batches,
     *,
     account_ids: Sequence[str],
     start: date,
@@ -144,40 +171,47 @@ def replace_window(
 ) -> LoadResult:
     """Replace the rows of ``account_ids`` whose ``_partition_date`` is in ``[start, end)``.
 
-    ``data`` must carry ``_account_id`` and ``_partition_date``; every row must fall in the window.
+    ``data`` is one Arrow table or an iterable of them (pages, loaded as they arrive). Each must
+    carry ``_account_id`` and ``_partition_date``, and every row must fall in the window.
     """
-    for column in ("_account_id", "_partition_date"):
-        if column not in data.column_names:
-            raise ValueError(f"{table}: batch lacks the {column} column")
-    if data.num_rows:
-        dates = data.column("_partition_date")
-        if dates.null_count:
-            raise ValueError(f"{table}: {dates.null_count} row(s) have no _partition_date")
-        low, high = pc.min(dates).as_py(), pc.max(dates).as_py()
-        if low < start or high >= end:
-            raise ValueError(f"{table}: rows dated {low}..{high} fall outside {start}..{end}")
-        # A row of another account would be inserted but never replaced: reruns would duplicate it.
-        others = set(pc.unique(data.column("_account_id")).to_pylist()) - set(account_ids)
-        if others:
-            raise ValueError(
-                f"{table}: rows for accounts {sorted(others, key=str)} not in this load"
-            )
+
+    def checked(batch: pa.Table) -> pa.Table:
+        for column in ("_account_id", "_partition_date"):
+            if column not in batch.column_names:
+                raise ValueError(f"{table}: batch lacks the {column} column")
+        if batch.num_rows:
+            dates = batch.column("_partition_date")
+            if dates.null_count:
+                raise ValueError(f"{table}: {dates.null_count} row(s) have no _partition_date")
+            low, high = pc.min(dates).as_py(), pc.max(dates).as_py()
+            if low < start or high >= end:
+                raise ValueError(f"{table}: rows dated {low}..{high} fall outside {start}..{end}")
+            # A row of another account would be inserted but never replaced: reruns would
+            # duplicate it.
+            others = set(pc.unique(batch.column("_account_id")).to_pylist()) - set(account_ids)
+            if others:
+                raise ValueError(
+                    f"{table}: rows for accounts {sorted(others, key=str)} not in this load"
+                )
+        return with_load_metadata(batch, run_id)
+
     if not account_ids:
         return LoadResult(table)
     placeholders = ", ".join("?" for _ in account_ids)
     return _load(
         con,
         table,
-        with_load_metadata(data, run_id),
+        (checked(batch) for batch in _iter_batches(data)),
         f"_account_id in ({placeholders}) and _partition_date >= ? and _partition_date < ?",
         [*account_ids, start, end],
+        delete_per_batch=False,
     )
 
 
 def replace_keys(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    data: pa.Table,
+    data: Batches,
     *,
     keys: Sequence[str],
     run_id: str,
@@ -187,7 +221,8 @@ def replace_keys(
     return _load(
         con,
         table,
-        with_load_metadata(data, run_id),
+        (with_load_metadata(batch, run_id) for batch in _iter_batches(data)),
         f"exists (select 1 from _kpi_batch b where {matches})",
         [],
+        delete_per_batch=True,
     )

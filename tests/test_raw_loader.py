@@ -506,3 +506,56 @@ def test_rerunning_replace_keys_is_idempotent(con):
 
     assert rows(con, USERS) == before
     assert (result.rows_deleted, result.rows_inserted) == (1, 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Streaming pages
+# --------------------------------------------------------------------------------------------------
+def march_pages(base: int) -> Iterator[pa.Table]:
+    for day in MARCH:
+        yield traffic(["a", "b"], [day], base)
+
+
+def test_pages_streamed_as_an_iterable_load_like_one_table(con, tmp_path):
+    end = MARCH[-1] + timedelta(days=1)
+    result = replace_window(
+        con, TABLE, march_pages(0), account_ids=["a", "b"], start=MARCH[0], end=end, run_id="r"
+    )
+    assert result.rows_inserted == 14
+    streamed = rows(con)
+    other = duckdb.connect(str(tmp_path / "other.duckdb"))
+    try:
+        replace_window(
+            other,
+            TABLE,
+            pa.concat_tables(list(march_pages(0))),
+            account_ids=["a", "b"],
+            start=MARCH[0],
+            end=end,
+            run_id="r",
+        )
+        assert rows(other) == streamed
+    finally:
+        other.close()
+
+
+def test_a_failing_page_mid_stream_leaves_every_old_row(con):
+    load_march(con, base=0)
+    before = rows(con)
+
+    def pages() -> Iterator[pa.Table]:
+        yield traffic(["a", "b"], MARCH[:2], 100)
+        yield traffic(["a", "b"], MARCH[2:4], 100)
+        raise ConnectionError("page 3 never arrived")
+
+    with pytest.raises(ConnectionError):
+        replace_window(
+            con,
+            TABLE,
+            pages(),
+            account_ids=["a", "b"],
+            start=MARCH[0],
+            end=MARCH[-1] + timedelta(days=1),
+            run_id="r2",
+        )
+    assert rows(con) == before
