@@ -56,9 +56,9 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> boo
 
 def with_load_metadata(data: pa.Table, run_id: str) -> pa.Table:
     """Append ``_loaded_at`` and ``_source_run_id`` columns."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    data = data.append_column("_loaded_at", pa.array([now] * data.num_rows, pa.timestamp("us")))
-    return data.append_column("_source_run_id", pa.array([run_id] * data.num_rows, pa.string()))
+    now = pa.scalar(datetime.now(UTC).replace(tzinfo=None), pa.timestamp("us"))
+    data = data.append_column("_loaded_at", pa.repeat(now, data.num_rows))
+    return data.append_column("_source_run_id", pa.repeat(pa.scalar(run_id), data.num_rows))
 
 
 Batches = pa.Table | Iterable[pa.Table]
