@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import duckdb
 
@@ -57,6 +58,17 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from pipelines.publish import reports_dir
+    from pipelines.scorecard import write_scorecard
+
+    path = write_scorecard(duckdb_path(), args.out or reports_dir(), datetime.now(UTC))
+    print(f"scorecard written to {path}")
+    return 0
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from pipelines.demo import prepare_dbt
 
@@ -87,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grain", choices=["day", "week", "month"], default="week")
     p.add_argument("--limit", type=int, default=8)
     p.set_defaults(fn=_explain)
+    p = sub.add_parser("report", help="write the HTML scorecard (data/reports/scorecard.html)")
+    p.add_argument("--out", type=Path, default=None, help="directory (default KPI_REPORTS_DIR)")
+    p.set_defaults(fn=_report)
     p = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
     p.add_argument("query")
     p.add_argument("--max-rows", type=int, default=40)

@@ -8,14 +8,21 @@ from pipelines.catalog_asset import kpi_catalog
 from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
-from pipelines.publish import build_publish_asset
+from pipelines.publish import build_publish_asset, build_scorecard_asset
 from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from pipelines.schedules import daily_job, kpi_daily_schedule
 
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 
 defs = dg.Definitions(
-    assets=[kpi_catalog, ga4_raw, fx_rates, kpi_dbt_models, build_publish_asset(MART_KEYS)],
+    assets=[
+        kpi_catalog,
+        ga4_raw,
+        fx_rates,
+        kpi_dbt_models,
+        build_publish_asset(MART_KEYS),
+        build_scorecard_asset(MART_KEYS),
+    ],
     jobs=[daily_job],
     schedules=[kpi_daily_schedule],
     # Every step that matters queues on the single-slot warehouse pool anyway: one process per

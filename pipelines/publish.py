@@ -9,6 +9,7 @@ Readers of those never block the pipeline, and the pipeline never blocks them.
 
 import os
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +17,7 @@ import duckdb
 
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill
 from pipelines.resources import WarehouseResource
+from pipelines.scorecard import write_scorecard
 from pipelines.settings import PROJECT_ROOT, env
 
 KEY = dg.AssetKey(["published", "marts"])
@@ -97,3 +99,36 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         )
 
     return published_marts
+
+
+SCORECARD_KEY = dg.AssetKey(["reports", "scorecard"])
+
+
+def build_scorecard_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The HTML scorecard, rendered after the marts of the run (data/reports/scorecard.html)."""
+
+    @dg.asset(
+        key=SCORECARD_KEY,
+        group_name="published",
+        kinds={"html"},
+        deps=list(mart_keys),
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        pool=WAREHOUSE_POOL,
+        description="Self-contained HTML KPI scorecard (data/reports/scorecard.html, plus a copy "
+        "per run date).",
+    )
+    def scorecard(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        path = write_scorecard(warehouse.database(), reports_dir(), datetime.now(UTC))
+        context.log.info(f"scorecard written to {path}")
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+
+    return scorecard
+
+
+def reports_dir() -> Path:
+    """``KPI_REPORTS_DIR`` (default ``data/reports``, relative to the project root)."""
+    path = Path(env("KPI_REPORTS_DIR", "data/reports"))
+    return path if path.is_absolute() else PROJECT_ROOT / path

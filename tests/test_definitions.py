@@ -33,6 +33,7 @@ EXPECTED_ASSETS = {
     "marts/fct_web_users",
     "marts/kpi_values",
     "published/marts",
+    "reports/scorecard",
 }
 
 

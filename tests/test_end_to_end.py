@@ -7,12 +7,13 @@ serves, and compared at day, week and month grain.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -26,10 +27,12 @@ from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
 from pipelines.publish import build_publish_asset, publish
 from pipelines.resources import FxResource, GA4Resource, WarehouseResource
+from pipelines.scorecard import write_scorecard
 from sources.emulators.company import CHANNEL_GROUPS
 from sources.emulators.ecb import is_publication_day
 from sources.emulators.ecb import rate as ecb_rate
 from sources.emulators.stack import EmulatorStack, build_stack
+from tests import browser
 
 START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
 PROPERTIES = ("250000001", "250000002")
@@ -397,3 +400,24 @@ def test_a_missing_fx_rate_fails_its_check_instead_of_producing_a_number(
         "where purchase_revenue > 0 and purchase_revenue_reporting is null",
     )
     assert nulls[0] > 0  # no silent 1.0: the amounts stay unconverted and the test fails
+
+
+def test_the_scorecard_renders_in_chromium_with_tiles_and_charts_and_no_errors(
+    warehouse, tmp_path
+) -> None:
+    database, _ = warehouse
+    page = write_scorecard(database, tmp_path / "reports", datetime(2025, 3, 11, 6, 0))
+    assert (tmp_path / "reports" / "scorecard-2025-03-11.html").exists()
+    html = page.read_text()
+    assert "http://" not in html and "https://" not in html  # opens offline: nothing fetched
+    shot = tmp_path / "scorecard.png"
+    dom, log = browser.render(page, tmp_path / "profile", screenshot=shot)
+    tiles = int(re.search(r'data-tiles="(\d+)"', dom).group(1))
+    charts = int(re.search(r'data-charts="(\d+)"', dom).group(1))
+    assert tiles >= 6 and charts == tiles
+    assert "data-errors" not in dom
+    assert "Uncaught" not in log
+    assert shot.stat().st_size > 10_000
+    phone = tmp_path / "phone.png"
+    browser.render(page, tmp_path / "profile", screenshot=phone, width=390, height=1600)
+    assert phone.stat().st_size > 10_000
