@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,6 +70,20 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace) -> int:
+    """``dbt docs generate`` against the warehouse; prints where the site is."""
+    from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable
+
+    subprocess.run(
+        [dbt_executable(), "docs", "generate", "--profiles-dir", ".", "--quiet"],
+        cwd=DBT_PROJECT_DIR,
+        check=True,
+    )
+    print(f"dbt docs: {DBT_PROJECT_DIR / 'target' / 'index.html'}")
+    print("serve them: cd dbt_project && ../.venv/bin/dbt docs serve --profiles-dir .")
+    return 0
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from pipelines.demo import prepare_dbt
 
@@ -102,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="write the HTML scorecard (data/reports/scorecard.html)")
     p.add_argument("--out", type=Path, default=None, help="directory (default KPI_REPORTS_DIR)")
     p.set_defaults(fn=_report)
+    p = sub.add_parser("docs", help="generate the dbt docs site (models, columns, lineage)")
+    p.set_defaults(fn=_docs)
     p = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
     p.add_argument("query")
     p.add_argument("--max-rows", type=int, default=40)

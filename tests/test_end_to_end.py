@@ -6,6 +6,7 @@ serves, and compared at day, week and month grain.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -421,3 +422,20 @@ def test_the_scorecard_renders_in_chromium_with_tiles_and_charts_and_no_errors(
     phone = tmp_path / "phone.png"
     browser.render(page, tmp_path / "profile", screenshot=phone, width=390, height=1600)
     assert phone.stat().st_size > 10_000
+
+
+def test_every_mart_column_is_described_in_the_dbt_docs(warehouse) -> None:
+    database, _ = warehouse
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    documented = {
+        node["name"]: {c for c, spec in node["columns"].items() if spec.get("description")}
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+    }
+    tables = query(
+        database,
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts'",
+    )
+    undocumented = sorted(f"{t}.{c}" for t, c in tables if c not in documented.get(t, set()))
+    assert undocumented == []

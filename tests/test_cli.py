@@ -1,0 +1,84 @@
+"""The `kpi` command-line tool."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch):
+    path = tmp_path / "w.duckdb"
+    monkeypatch.setenv("KPI_DUCKDB_PATH", str(path))
+    monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "reports"))
+    return path
+
+
+def make_kpi_values(path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.kpi_values (kpi_id varchar, channel varchar, grain varchar, "
+            "period_start date, period_end date, segment varchar, value double, numerator double, "
+            "denominator double, unit varchar, aggregation varchar, days_observed bigint, "
+            "is_period_complete boolean)"
+        )
+        rows = [
+            ("digital.bounce_rate", date(2025, 3, 3), 0.40, 400.0, 1000.0),
+            ("digital.bounce_rate", date(2025, 3, 10), 0.45, 450.0, 1000.0),
+            ("digital.site_traffic", date(2025, 3, 3), 1000.0, None, None),
+            ("digital.site_traffic", date(2025, 3, 10), 1100.0, None, None),
+        ]
+        for kpi_id, start, value, num, den in rows:
+            con.execute(
+                "insert into marts.kpi_values values (?, 'digital', 'week', ?, ?::date + 6, 'all', "
+                "?, ?, ?, 'x', 'ratio', 7, true)",
+                [kpi_id, start, start, value, num, den],
+            )
+
+
+@pytest.mark.parametrize(
+    "command", [["status"], ["explain", "digital.bounce_rate"], ["report"], ["sql", "select 1"]]
+)
+def test_commands_say_clearly_when_there_is_no_warehouse_yet(warehouse, capsys, command) -> None:
+    code = main(command)
+    out = capsys.readouterr()
+    if command[0] == "explain":  # the definition is still useful without data
+        assert code == 0
+        assert "no warehouse" in out.out
+    else:
+        assert code == 1
+        assert "no warehouse at" in out.err
+
+
+def test_status_prints_the_latest_complete_week_with_its_change(warehouse, capsys) -> None:
+    make_kpi_values(warehouse)
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "digital.bounce_rate" in out and "45.00%" in out and "+12.5%" in out
+    assert "1,100" in out and "+10.0%" in out
+
+
+def test_explain_shows_definition_formula_and_recent_values(warehouse, capsys) -> None:
+    make_kpi_values(warehouse)
+    assert main(["explain", "digital.bounce_rate"]) == 0
+    out = capsys.readouterr().out
+    assert "(sessions - engaged_sessions) / sessions" in out
+    assert "lower is better" in out
+    assert "(450 / 1,000)" in out
+
+
+def test_explain_rejects_an_unknown_kpi(warehouse, capsys) -> None:
+    assert main(["explain", "digital.nope"]) == 1
+    assert "unknown KPI id" in capsys.readouterr().err
+
+
+def test_report_writes_the_scorecard(warehouse, tmp_path, capsys) -> None:
+    make_kpi_values(warehouse)
+    assert main(["report"]) == 0
+    page = (tmp_path / "reports" / "scorecard.html").read_text()
+    assert 'data-kpi="digital.bounce_rate"' in page
