@@ -22,7 +22,13 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def parse_rates_csv(text: str) -> list[dict[str, object]]:
-    """Rows ``{currency, rate_date, units_per_eur}`` from an SDMX ``csvdata`` body."""
+    """Rows ``{currency, rate_date, units_per_eur}`` from an SDMX ``csvdata`` body.
+
+    The body ends with a line break; one that does not, or a row with fewer fields than the header,
+    was cut off in transit and would turn a rate like 11.7085 into 11.7 without a word.
+    """
+    if text and not text.endswith("\n"):
+        raise SchemaError(SOURCE, "EXR csvdata", "page ends mid-line: truncated", value=text[-40:])
     reader = csv.DictReader(io.StringIO(text))
     missing = {"CURRENCY", "TIME_PERIOD", "OBS_VALUE"} - set(reader.fieldnames or [])
     if missing:
@@ -35,6 +41,13 @@ def parse_rates_csv(text: str) -> list[dict[str, object]]:
         )
     rows = []
     for line, record in enumerate(reader, start=2):
+        if None in record.values():
+            raise SchemaError(
+                SOURCE,
+                "EXR csvdata",
+                f"line {line} has fewer fields than the header: truncated",
+                value=record,
+            )
         if not record["OBS_VALUE"]:
             continue  # a published gap (NaN observation)
         try:

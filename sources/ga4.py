@@ -29,7 +29,9 @@ from google.auth import exceptions as auth_exc
 from google.oauth2 import service_account
 
 from sources.http import (
+    RETRYABLE_STATUSES,
     QuotaExhaustedError,
+    RetryableStatus,
     RetryDecision,
     RetryPolicy,
     SchemaError,
@@ -38,6 +40,7 @@ from sources.http import (
     log,
     paginate_offset,
     parse_retry_after,
+    provider_message,
     register_secret,
 )
 
@@ -243,7 +246,26 @@ def months(start: date, end: date) -> list[tuple[date, date]]:
     return result
 
 
+def _raise_for_foreign_error(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """requests hook: an error answer that is not a google.rpc.Status body (a proxy's HTML 503,
+    a bare string) would crash the library's parser; raise it as a plain HTTP status instead."""
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+        raise RetryableStatus(response)
+
+
 def _classify(exc: BaseException) -> RetryDecision:
+    if isinstance(exc, RetryableStatus):
+        status = exc.response.status_code
+        return RetryDecision(
+            retry=status in RETRYABLE_STATUSES,
+            wait_hint=parse_retry_after(exc.response.headers.get("Retry-After")),
+        )
     if isinstance(exc, gexc.GoogleAPICallError):
         response = getattr(exc, "response", None)
         headers = getattr(response, "headers", None) or {}
@@ -302,6 +324,11 @@ class GA4Client:
             transport="rest",
             client_options=ClientOptions(api_endpoint=self.base_url),
         )
+        # The REST transport's requests session is not exposed publicly; hooking it is the only
+        # way to see error answers the library cannot parse.
+        session = getattr(self._client.transport, "_session", None)
+        if session is not None:
+            session.hooks["response"].append(_raise_for_foreign_error)
 
     def endpoint(self, property_id: str) -> str:
         return f"POST {self.base_url}/{API_VERSION}/properties/{property_id}:runReport"
@@ -320,6 +347,8 @@ class GA4Client:
             decision = _classify(exc)
             status = getattr(exc, "code", None)
             message = getattr(exc, "message", None) or str(exc)
+            if isinstance(exc, RetryableStatus):
+                status, message = exc.response.status_code, provider_message(exc.response)
             if decision.quota_exhausted:
                 return QuotaExhaustedError(
                     SOURCE,

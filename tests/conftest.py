@@ -29,3 +29,13 @@ def fast_retry() -> RetryPolicy:
     policy = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=5, sleep=waits.append)
     policy.waits = waits  # type: ignore[attr-defined]
     return policy
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the fault suite's summary table (faults injected, runs survived, rows lost)."""
+    from tests.faults import summary
+
+    table = summary()
+    if table:
+        terminalreporter.write_sep("=", "fault suite")
+        terminalreporter.write_line(table)

@@ -1,0 +1,205 @@
+"""The fault suite's harness: one entry per connector, the same scenarios for every one of them.
+
+A connector registers a :class:`FaultTarget`: how to pull a fixed window from its emulator and load
+it into its raw table, and the shape of its own throttle, quota and schema-drift faults. The suite
+(tests/test_faults.py) runs every scenario against every target and prints a summary table.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from pipelines.fx import TABLE as FX_TABLE
+from pipelines.ga4 import TABLES as GA4_TABLES
+from pipelines.ga4 import extract
+from pipelines.ingest import arrow_table
+from pipelines.raw_loader import replace_keys, replace_window
+from sources.ecb import EcbClient
+from sources.emulators.server import Fault
+from sources.emulators.stack import EmulatorStack
+from sources.ga4 import GA4Client
+from sources.http import RetryPolicy
+
+START, END = date(2025, 3, 3), date(2025, 3, 6)  # end exclusive
+
+Load = Callable[[EmulatorStack, RetryPolicy, duckdb.DuckDBPyConnection, float], int]
+
+
+@dataclass
+class FaultTarget:
+    source: str
+    path: str  # regex of the endpoint the faults hit
+    table: str  # the raw table whose rows must survive a failed run
+    load: Load  # pull START..END from the emulator and load it; returns rows loaded
+    transient: dict[str, list[Fault]] = field(default_factory=dict)  # retried, run succeeds
+    fatal: dict[str, list[Fault]] = field(default_factory=dict)  # run fails, nothing lost
+    quota: list[Fault] | None = None  # exhausted daily quota: fails fast
+    new_field: Callable[[Any], Any] | None = None  # JSON transform adding a field
+    new_field_column: str | None = None
+
+
+def standard_transient(path: str, throttle: Fault) -> dict[str, list[Fault]]:
+    """The transient faults every connector must survive."""
+    return {
+        "429 with Retry-After": [
+            Fault(path, status=429, headers={"Retry-After": "2"}, body={"error": "slow down"})
+        ],
+        "429 without Retry-After": [Fault(path, status=429, body={"error": "slow down"})],
+        "provider throttle shape": [throttle],
+        "5xx burst": [Fault(path, status=503, body={"error": "unavailable"}, times=3)],
+        "read timeout": [Fault(path, kind="timeout", delay=1.5)],
+        "dropped connection": [Fault(path, kind="drop", times=2)],
+    }
+
+
+# --- GA4 -------------------------------------------------------------------------------------------
+def _ga4_load(
+    stack: EmulatorStack, retry: RetryPolicy, con: duckdb.DuckDBPyConnection, timeout: float
+) -> int:
+    client = GA4Client(
+        str(stack.service_account),
+        base_url=stack.server.base_url,
+        retry=retry,
+        timeout=timeout,
+        page_size=7,  # several pages per report, so faults land mid-stream
+    )
+    properties = ["250000001"]
+    pulled = extract(client, properties, START, END - timedelta(days=1), "generate_lead")
+    rows = 0
+    for name in ("traffic", "leads", "landing_pages"):
+        rows += replace_window(
+            con,
+            GA4_TABLES[name],
+            arrow_table(pulled.rows[name]),
+            account_ids=properties,
+            start=START,
+            end=END,
+            run_id="faults",
+        ).rows_inserted
+    return rows
+
+
+def _ga4_type_change(page: dict) -> dict:
+    page = copy.deepcopy(page)
+    if page.get("rows"):
+        page["rows"][-1]["metricValues"][0]["value"] = "n/a"
+    return page
+
+
+def _ga4_new_metric(page: dict) -> dict:
+    page = copy.deepcopy(page)
+    page["metricHeaders"].append({"name": "averageSessionDuration", "type": "TYPE_SECONDS"})
+    for row in page.get("rows") or []:
+        row["metricValues"].append({"value": "61.5"})
+    return page
+
+
+GA4_RUN = r":runReport"
+GA4 = FaultTarget(
+    source="ga4",
+    path=GA4_RUN,
+    table=GA4_TABLES["traffic"],
+    load=_ga4_load,
+    transient=standard_transient(
+        GA4_RUN,
+        Fault(
+            GA4_RUN,
+            status=429,
+            body={
+                "error": {
+                    "code": 429,
+                    "status": "RESOURCE_EXHAUSTED",
+                    "message": "Exhausted concurrent requests quota for a property.",
+                }
+            },
+        ),
+    ),
+    fatal={
+        "malformed JSON": [Fault(GA4_RUN, kind="malformed")],
+        "truncated page": [Fault(GA4_RUN, kind="truncate")],
+        "type change in a field": [Fault(GA4_RUN, kind="transform", transform=_ga4_type_change)],
+    },
+    quota=[
+        Fault(
+            GA4_RUN,
+            status=429,
+            times=10,
+            body={
+                "error": {
+                    "code": 429,
+                    "status": "RESOURCE_EXHAUSTED",
+                    "message": "Exhausted property tokens per day for a property.",
+                }
+            },
+        )
+    ],
+    new_field=_ga4_new_metric,
+    new_field_column="average_session_duration",
+)
+
+
+# --- FX (ECB) -------------------------------------------------------------------------------------
+def _fx_load(
+    stack: EmulatorStack, retry: RetryPolicy, con: duckdb.DuckDBPyConnection, timeout: float
+) -> int:
+    client = EcbClient(stack.server.base_url, retry=retry, read_timeout=timeout)
+    rates = client.rates(["USD", "NOK"], START, END - timedelta(days=1))
+    data = [{**r, "_account_id": "ECB", "_partition_date": r["rate_date"]} for r in rates]
+    return replace_keys(
+        con, FX_TABLE, arrow_table(data), keys=["currency", "rate_date"], run_id="faults"
+    ).rows_inserted
+
+
+FX_PATH = r"/service/data/EXR/"
+FX = FaultTarget(
+    source="fx",
+    path=FX_PATH,
+    table=FX_TABLE,
+    load=_fx_load,
+    transient=standard_transient(
+        FX_PATH, Fault(FX_PATH, status=503, body="Service Unavailable", times=2)
+    ),
+    fatal={
+        "an HTML error page instead of CSV": [
+            Fault(FX_PATH, status=200, body="<html><body>Maintenance</body></html>")
+        ],
+        "truncated page": [Fault(FX_PATH, kind="truncate")],
+    },
+)
+
+TARGETS: list[FaultTarget] = [GA4, FX]
+
+
+@dataclass
+class Outcome:
+    source: str
+    scenario: str
+    survived: bool
+    rows_lost: int
+
+
+RESULTS: list[Outcome] = []
+
+
+def summary() -> str:
+    """The table the suite prints at the end."""
+    if not RESULTS:
+        return ""
+    lines = [f"{'source':10} {'faults injected':>16} {'runs survived':>14} {'rows lost':>10}"]
+    for source in dict.fromkeys(r.source for r in RESULTS):
+        mine = [r for r in RESULTS if r.source == source]
+        lines.append(
+            f"{source:10} {len(mine):>16} {sum(r.survived for r in mine):>14} "
+            f"{sum(r.rows_lost for r in mine):>10}"
+        )
+    lines.append(
+        f"{'total':10} {len(RESULTS):>16} {sum(r.survived for r in RESULTS):>14} "
+        f"{sum(r.rows_lost for r in RESULTS):>10}"
+    )
+    return "\n".join(lines)
