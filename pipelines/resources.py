@@ -18,6 +18,7 @@ from sources.ecb import DEFAULT_BASE_URL as FX_DEFAULT_BASE_URL
 from sources.ecb import EcbClient
 from sources.ga4 import DEFAULT_BASE_URL as GA4_DEFAULT_BASE_URL
 from sources.ga4 import GA4Client
+from sources.http import RetryPolicy
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -50,6 +51,7 @@ class GA4Resource(dg.ConfigurableResource):
     credentials_path: str | None = None
     base_url: str | None = None
     lead_event: str | None = None
+    max_retry_seconds: float = 300.0  # total back-off budget per request before giving up
 
     def properties(self) -> list[str]:
         raw = self.property_ids.split(",") if self.property_ids else env_list("GA4_PROPERTY_IDS")
@@ -73,6 +75,7 @@ class GA4Resource(dg.ConfigurableResource):
         return GA4Client(
             self.credentials() or "",
             base_url=self.base_url or env("GA4_BASE_URL", GA4_DEFAULT_BASE_URL),
+            retry=RetryPolicy(max_total_wait=self.max_retry_seconds),
         )
 
 
