@@ -439,3 +439,15 @@ def test_every_mart_column_is_described_in_the_dbt_docs(warehouse) -> None:
     )
     undocumented = sorted(f"{t}.{c}" for t, c in tables if c not in documented.get(t, set()))
     assert undocumented == []
+
+
+def test_every_analyst_guide_query_runs(warehouse) -> None:
+    database, _ = warehouse
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "analyst-guide.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", guide, re.S)
+    assert len(queries) >= 10
+    with duckdb.connect(str(database.parent / "published" / "marts.duckdb"), read_only=True) as con:
+        for sql in queries:
+            con.execute(sql).fetchall()  # raises with the failing query's error
+        rows = con.execute(queries[0]).fetchall()
+    assert rows, "query 1 returns the demo's months"
