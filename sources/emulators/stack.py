@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sources.emulators.company import Company
+from sources.emulators import ahrefs, mailchimp, pagespeed
+from sources.emulators.ahrefs import AhrefsEmulator
+from sources.emulators.company import (
+    SITE_DOMAIN,
+    SITE_URL,
+    Company,
+    EmailProgram,
+    SeoPresence,
+    page_url,
+)
 from sources.emulators.ga4 import GA4Emulator, PropertySettings
 from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
+from sources.emulators.mailchimp import MailchimpEmulator
+from sources.emulators.pagespeed import PageSpeedEmulator
+from sources.emulators.search_console import SearchConsoleEmulator
 from sources.emulators.server import EmulatorServer
 
 DEMO_PROPERTIES = {"250000001": 1.0, "250000002": 0.35}
+# Mixed case on purpose: tracked keywords match queries exactly, ignoring case.
+DEMO_TRACKED_KEYWORDS = ("kpi dashboard", "Marketing KPIs", "seo basics", "kpi software")
+DEMO_PAGESPEED_PATHS = ("/", "/pricing", "/product", "/blog/kpi-guide", "/blog/seo-basics")
 
 
 @dataclass
@@ -20,6 +35,12 @@ class EmulatorStack:
     auth: GoogleAuth
     ga4: GA4Emulator
     service_account: Path
+    mailchimp: MailchimpEmulator | None = None
+    search_console: SearchConsoleEmulator | None = None
+    pagespeed: PageSpeedEmulator | None = None
+    ahrefs: AhrefsEmulator | None = None
+    email: EmailProgram = field(default_factory=EmailProgram)
+    seo: SeoPresence = field(default_factory=SeoPresence)
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
@@ -37,6 +58,21 @@ def demo_settings(
         "GA4_PROPERTY_IDS": ",".join(company.property_ids),
         "GOOGLE_APPLICATION_CREDENTIALS": str(service_account),
         "GOOGLE_OAUTH_TOKEN_URL": base_url + TOKEN_PATH,
+        # Mailchimp (the key's -us21 suffix would pick the host; the base URL overrides it)
+        "MAILCHIMP_API_KEY": mailchimp.DEMO_API_KEY,
+        "MAILCHIMP_BASE_URL": base_url,
+        # Search Console (same service account as GA4)
+        "SEARCH_CONSOLE_SITE_URLS": SITE_URL,
+        "SEARCH_CONSOLE_BASE_URL": base_url,
+        "SEO_TRACKED_KEYWORDS": ",".join(DEMO_TRACKED_KEYWORDS),
+        # PageSpeed Insights
+        "PAGESPEED_API_KEY": pagespeed.DEMO_API_KEY,
+        "PAGESPEED_URLS": ",".join(page_url(p) for p in DEMO_PAGESPEED_PATHS),
+        "PAGESPEED_BASE_URL": base_url,
+        # Backlinks (Ahrefs)
+        "AHREFS_API_TOKEN": ahrefs.DEMO_TOKEN,
+        "AHREFS_TARGET": SITE_DOMAIN,
+        "AHREFS_BASE_URL": base_url,
     }
 
 
@@ -62,4 +98,11 @@ def build_stack(
     if "250000002" in ga4.properties:  # a second site, reporting in its own currency and zone
         ga4.properties["250000002"] = PropertySettings("EUR", "Europe/Oslo")
     ga4.register(server)
-    return EmulatorStack(server, company, auth, ga4, service_account)
+    stack = EmulatorStack(server, company, auth, ga4, service_account)
+    stack.mailchimp = MailchimpEmulator(stack.email)
+    stack.search_console = SearchConsoleEmulator(stack.seo, auth)
+    stack.pagespeed = PageSpeedEmulator(stack.seo)
+    stack.ahrefs = AhrefsEmulator(stack.seo)
+    for emulator in (stack.mailchimp, stack.search_console, stack.pagespeed, stack.ahrefs):
+        emulator.register(server)
+    return stack
