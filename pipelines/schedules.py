@@ -4,11 +4,17 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import ga4
+from pipelines import ga4, mailchimp, search_console
 from pipelines.partitions import daily_partitions
 
 # The longest lookback of any source: the whole range is re-pulled and rebuilt each morning.
-LOOKBACK_DAYS = max([ga4.LOOKBACK_DAYS])
+LOOKBACK_DAYS = max([ga4.LOOKBACK_DAYS, mailchimp.LOOKBACK_DAYS, search_console.LOOKBACK_DAYS])
+
+
+def lookback_days() -> int:
+    """LOOKBACK_DAYS with the settable lookbacks (MAILCHIMP_LOOKBACK_DAYS) read at tick time."""
+    return max([ga4.LOOKBACK_DAYS, mailchimp.lookback_days(), search_console.LOOKBACK_DAYS])
+
 
 daily_job = dg.define_asset_job(
     "kpi_daily",
@@ -26,7 +32,7 @@ daily_job = dg.define_asset_job(
 )
 def kpi_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     yesterday = (context.scheduled_execution_time - timedelta(days=1)).date()
-    first = yesterday - timedelta(days=LOOKBACK_DAYS - 1)
+    first = yesterday - timedelta(days=lookback_days() - 1)
     first = max(first, daily_partitions.start.date())
     return dg.RunRequest(
         run_key=f"daily-{yesterday.isoformat()}",

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sources.emulators.company import SITE_URL, SeoPresence
+from sources.emulators.company import PAGE_LCP_MS, SITE_URL, SeoPresence
 from sources.emulators.server import EmulatorServer, Request, Response
 
 RUN_PATH = r"/pagespeedonline/v5/runPagespeed"
@@ -84,6 +84,15 @@ class PageSpeedEmulator:
         parts = urlsplit(url)
         site = urlsplit(SITE_URL)
         path = parts.path or "/"
+        if parts.netloc == site.netloc and path not in PAGE_LCP_MS:
+            return google_error(
+                400,
+                "Lighthouse returned error: ERRORED_DOCUMENT_REQUEST. Lighthouse was unable to "
+                "reliably load the page you requested. Make sure you are testing the correct URL "
+                "and that the server is properly responding to all requests. (Status code: 404)",
+                "lighthouseUserError",
+                "INVALID_ARGUMENT",
+            )
         if parts.netloc != site.netloc or path in self.failing_paths:
             return google_error(
                 400,
