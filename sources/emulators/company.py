@@ -212,8 +212,8 @@ class CampaignTotals:
 
 
 class EmailProgram:
-    """The company's Mailchimp campaigns: a Tuesday newsletter, occasional promos and a monthly
-    product update (sent late in the evening UTC, without e-commerce tracking)."""
+    """The company's Mailchimp campaigns: a Tuesday newsletter, occasional promos and a product
+    update on the first Tuesday of the month (late evening UTC, without e-commerce tracking)."""
 
     _KINDS: ClassVar[dict[str, tuple[float, float, float, float, float | None]]] = {
         # open rate, click rate, unsubscribe, forward, order rate over delivered
@@ -229,7 +229,7 @@ class EmailProgram:
             kinds.append(("newsletter", 13, int(unit_noise("nl", day) * 50)))
         if day.weekday() in (2, 3, 4, 5) and unit_noise("promo", day.isoformat()) < 0.3:
             kinds.append(("promo", 16, int(unit_noise("promo-min", day) * 59)))
-        if day.day == 1:
+        if day.weekday() == 1 and day.day <= 7:  # first Tuesday: same day as a newsletter
             kinds.append(("product_update", 23, 40))
         return [self._campaign(day, kind, hour, minute) for kind, hour, minute in kinds]
 
