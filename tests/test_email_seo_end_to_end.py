@@ -7,6 +7,8 @@ and month grain.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +20,7 @@ import pytest
 
 from pipelines.backlinks import backlinks_raw
 from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import dbt_resource, kpi_dbt_models
+from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
 from pipelines.ga4 import ga4_raw
 from pipelines.mailchimp import mailchimp_raw
 from pipelines.pagespeed import pagespeed_raw
@@ -324,6 +326,25 @@ def test_repulling_a_window_replaces_lifetime_totals_with_the_newer_counts(wareh
     assert repulled and untouched
     assert all(a[2] > b[2] and a[3] > b[3] for b, a in repulled)  # newer, larger totals
     assert all(a == b for b, a in untouched)  # sends outside the window keep their rows
+
+
+def test_dbt_unit_tests_for_weighted_position_and_snapshots_pass(warehouse) -> None:
+    database, _, _ = warehouse
+    names = (
+        "tracked_keyword_position_is_impression_weighted_and_case_insensitive",
+        "without_tracked_keywords_every_query_counts",
+        "keyword_position_rolls_up_impression_weighted_and_backlinks_take_the_last_day",
+    )
+    result = subprocess.run(
+        [dbt_executable(), "test", "--select", *names, "--profiles-dir", "."],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "KPI_DUCKDB_PATH": str(database)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS=3" in result.stdout
 
 
 def test_fresh_search_days_are_marked_provisional(tmp_path, monkeypatch) -> None:
