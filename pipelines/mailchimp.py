@@ -2,14 +2,17 @@
 
 raw.mailchimp__campaigns   one row per campaign, dated by its send day (KPI_TIMEZONE), with the
                            lifetime-cumulative counts as of the pull (``report_as_of``)
+raw.mailchimp__days        one row per day the account was pulled for (a day without a send is
+                           known to have none: its email rates are NULL, and periods complete)
 
 Reports keep growing after the send, so the daily schedule re-pulls the last
 ``MAILCHIMP_LOOKBACK_DAYS`` (default 30) days of sends; each pull replaces the rows of the send days
 it covers.
 """
 
+from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pyarrow as pa
@@ -33,6 +36,17 @@ SOURCE = "mailchimp"
 LOOKBACK_DAYS = 30  # Mailchimp totals keep growing for weeks after a send
 TABLE = "raw.mailchimp__campaigns"
 KEY = dg.AssetKey(["raw", "mailchimp__campaigns"])
+DAYS_TABLE = "raw.mailchimp__days"
+DAYS_KEY = dg.AssetKey(["raw", "mailchimp__days"])
+DAYS_SCHEMA = pa.schema(
+    [
+        ("date", pa.date32()),
+        ("campaigns_sent", pa.int64()),
+        ("time_zone", pa.string()),
+        ("_account_id", pa.string()),
+        ("_partition_date", pa.date32()),
+    ]
+)
 
 SCHEMA = pa.schema(
     [
@@ -86,7 +100,14 @@ def lookback_days() -> int:
             description=f"Mailchimp /3.0/reports, one row per campaign, landed in {TABLE} "
             "(see pipelines/mailchimp.py).",
             metadata={"table": TABLE, "lookback_days": LOOKBACK_DAYS},
-        )
+        ),
+        dg.AssetSpec(
+            DAYS_KEY,
+            group_name="raw_mailchimp",
+            kinds={"python", "duckdb"},
+            description=f"The days each Mailchimp account was pulled for, in {DAYS_TABLE}.",
+            metadata={"table": DAYS_TABLE},
+        ),
     ],
     check_specs=[configured_check_spec(SOURCE, KEY), schema_check_spec(SOURCE, KEY)],
     partitions_def=daily_partitions,
@@ -101,7 +122,7 @@ def mailchimp_raw(
     window = window_label(start, end)
     missing = mailchimp.missing_settings()
     if missing:
-        yield from not_configured(context, SOURCE, missing, [KEY], KEY, window)
+        yield from not_configured(context, SOURCE, missing, [KEY, DAYS_KEY], KEY, window)
         return
 
     client = mailchimp.client()
@@ -119,11 +140,31 @@ def mailchimp_raw(
         for row in client.campaign_rows(start, end, time_zone)
     ]
     context.log.info(f"mailchimp: {len(rows)} campaigns in {client.requests_made} requests")
+    sent = Counter(row["send_date"] for row in rows)
+    days = [
+        {
+            "date": day,
+            "campaigns_sent": sent[day],
+            "time_zone": time_zone,
+            "_account_id": account.account_id,
+            "_partition_date": day,
+        }
+        for day in (start + timedelta(days=i) for i in range((end - start).days))
+    ]
     with warehouse.connect() as con:
         result = replace_window(
             con,
             TABLE,
             arrow_table(rows, SCHEMA),
+            account_ids=[account.account_id],
+            start=start,
+            end=end,
+            run_id=context.run.run_id,
+        )
+        days_result = replace_window(
+            con,
+            DAYS_TABLE,
+            arrow_table(days, DAYS_SCHEMA),
             account_ids=[account.account_id],
             start=start,
             end=end,
@@ -139,5 +180,6 @@ def mailchimp_raw(
             api_requests=client.requests_made,
         ),
     )
+    yield dg.MaterializeResult(asset_key=DAYS_KEY, metadata=load_metadata(days_result, window))
     yield configured(KEY, [account.account_id])
-    yield schema_check(context, KEY, [result], window)
+    yield schema_check(context, KEY, [result, days_result], window)

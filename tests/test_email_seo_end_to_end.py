@@ -146,8 +146,12 @@ def days() -> list[date]:
 # --------------------------------------------------------------------------------------------------
 # Expected values, straight from the synthetic company
 # --------------------------------------------------------------------------------------------------
-def expected_email(stack: EmulatorStack) -> dict[tuple[str, str, date], float]:
+def expected_email(stack: EmulatorStack) -> dict[tuple[str, str, date], float | None]:
+    """Every period touched by the pulled days; a period without delivered emails is NULL."""
     sums: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for day in days():
+        for grain in ("day", "week", "month"):
+            sums[(grain, period_start(grain, day))]["delivered"] += 0
     window = (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 11, tzinfo=UTC))
     for campaign in stack.email.campaigns_between(*window):
         totals = stack.email.totals(campaign, REPORTS_AS_OF)
@@ -165,11 +169,11 @@ def expected_email(stack: EmulatorStack) -> dict[tuple[str, str, date], float]:
         for grain in ("day", "week", "month"):
             for name, value in measures.items():
                 sums[(grain, period_start(grain, day))][name] += value
-    expected = {}
+    expected: dict[tuple[str, str, date], float | None] = {}
     for (grain, start), m in sums.items():
         for kpi, (numerator, denominator) in EMAIL_KPIS.items():
-            if m.get(denominator):
-                expected[(kpi, grain, start)] = m[numerator] / m[denominator]
+            den = m.get(denominator, 0)
+            expected[(kpi, grain, start)] = m.get(numerator, 0) / den if den else None
     return expected
 
 
@@ -215,10 +219,30 @@ def test_email_kpis_equal_values_computed_from_the_emulated_campaigns(warehouse)
         "where channel = 'email' and segment = 'all'",
     )
     actual = {(k, g, p): v for k, g, p, v in rows}
-    assert len(expected) >= 20
     assert set(actual) == set(expected)
+    assert len(expected) == 5 * (10 + 3 + 1)
+    assert sum(v is not None for v in expected.values()) >= 20
     for key, value in expected.items():
-        assert actual[key] == pytest.approx(value, rel=1e-12), key
+        if value is None:
+            assert actual[key] is None, key  # no email delivered: NULL, never 0
+        else:
+            assert actual[key] == pytest.approx(value, rel=1e-12), key
+
+
+def test_an_email_week_is_complete_once_mailchimp_was_pulled_through_its_last_day(
+    warehouse,
+) -> None:
+    database, _, _ = warehouse
+    rows = query(
+        database,
+        "select period_start, is_period_complete, days_observed from marts.kpi_values "
+        "where kpi_id = 'email.open_rate' and grain = 'week' and segment = 'all' order by 1",
+    )
+    assert [(str(p), c, n) for p, c, n in rows] == [
+        ("2025-02-24", True, 2),  # only 03-01 and 03-02 were pulled; 03-02 is its Sunday
+        ("2025-03-03", True, 7),
+        ("2025-03-10", False, 1),  # the running week
+    ]
 
 
 def test_seo_kpis_equal_values_computed_from_the_emulated_site(warehouse) -> None:

@@ -54,7 +54,6 @@ class PageSpeedEmulator:
     today: Callable[[], date] = field(default=lambda: datetime.now(UTC).date())
     queries_per_day: int = 25_000
     queries_made: int = 0
-    failing_paths: set[str] = field(default_factory=set)
 
     def register(self, server: EmulatorServer) -> None:
         server.route("GET", RUN_PATH, self.run)
@@ -93,7 +92,7 @@ class PageSpeedEmulator:
                 "lighthouseUserError",
                 "INVALID_ARGUMENT",
             )
-        if parts.netloc != site.netloc or path in self.failing_paths:
+        if parts.netloc != site.netloc:
             return google_error(
                 400,
                 "Lighthouse returned error: FAILED_DOCUMENT_REQUEST. Lighthouse was unable to "

@@ -1,9 +1,16 @@
 -- Daily KPI components from Mailchimp campaigns, dated by send day: every email rate is
 -- sum(count) / sum(delivered). email.conversion_rate counts only campaigns with e-commerce data
 -- (orders NULL is "not tracked", not 0), so its denominator is their delivered emails.
+-- Every pulled day is a row of segment 'all' (0 / 0 without a send: the day's rate is NULL), so
+-- a week or month is complete once Mailchimp was pulled through its last day.
 with campaigns as (
     select * from {{ ref('fct_email_campaigns') }}
     where {{ in_kpi_period_window('send_date') }}
+),
+
+pulled_days as (
+    select distinct date_day from {{ ref('stg_mailchimp__days') }}
+    where {{ in_kpi_period_window('date_day') }}
 ),
 
 segmented as (
@@ -17,6 +24,9 @@ segmented as (
         forwards,
         orders
     from campaigns
+    union all
+    select date_day, 'all', 0, 0, 0, 0, 0, null
+    from pulled_days
     union all
     select
         send_date,
@@ -40,7 +50,7 @@ daily as (
         sum(unsubscribes) as unsubscribes,
         sum(forwards) as forwards,
         sum(orders) as orders,
-        sum(case when orders is not null then delivered end) as delivered_with_ecommerce
+        sum(case when orders is not null then delivered else 0 end) as delivered_with_ecommerce
     from segmented
     group by date_day, segment
 ),
@@ -53,9 +63,8 @@ components as (
     select 'email.ctr', segment, date_day, unique_subscriber_clicks, delivered
     from daily
     union all
-    select 'email.conversion_rate', segment, date_day, orders, delivered_with_ecommerce
+    select 'email.conversion_rate', segment, date_day, coalesce(orders, 0), delivered_with_ecommerce
     from daily
-    where delivered_with_ecommerce is not null
     union all
     select 'email.unsubscribe_rate', segment, date_day, unsubscribes, delivered
     from daily
