@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.backlinks import backlinks_raw
 from pipelines.catalog_asset import kpi_catalog
 from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
+from pipelines.mailchimp import mailchimp_raw
+from pipelines.pagespeed import pagespeed_raw
 from pipelines.publish import build_publish_asset, build_scorecard_asset
-from pipelines.resources import FxResource, GA4Resource, WarehouseResource
+from pipelines.resources import (
+    BacklinksResource,
+    FxResource,
+    GA4Resource,
+    MailchimpResource,
+    PageSpeedResource,
+    SearchConsoleResource,
+    WarehouseResource,
+)
 from pipelines.schedules import daily_job, kpi_daily_schedule
+from pipelines.search_console import search_console_raw
 
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 
@@ -22,6 +34,10 @@ defs = dg.Definitions(
         kpi_dbt_models,
         build_publish_asset(MART_KEYS),
         build_scorecard_asset(MART_KEYS),
+        mailchimp_raw,
+        search_console_raw,
+        pagespeed_raw,
+        backlinks_raw,
     ],
     jobs=[daily_job],
     schedules=[kpi_daily_schedule],
@@ -32,6 +48,10 @@ defs = dg.Definitions(
         "warehouse": WarehouseResource(),
         "ga4": GA4Resource(),
         "fx": FxResource(),
+        "mailchimp": MailchimpResource(),
+        "search_console": SearchConsoleResource(),
+        "pagespeed": PageSpeedResource(),
+        "backlinks": BacklinksResource(),
         "dbt": dbt_resource(),
     },
 )

@@ -14,11 +14,17 @@ import dagster as dg
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT, duckdb_path, env, env_list
+from sources.backlinks import AHREFS_DEFAULT_BASE_URL, AhrefsProvider, BacklinksProvider
 from sources.ecb import DEFAULT_BASE_URL as FX_DEFAULT_BASE_URL
 from sources.ecb import EcbClient
 from sources.ga4 import DEFAULT_BASE_URL as GA4_DEFAULT_BASE_URL
 from sources.ga4 import GA4Client
 from sources.http import RetryPolicy
+from sources.mailchimp import MailchimpClient
+from sources.pagespeed import DEFAULT_BASE_URL as PSI_DEFAULT_URL
+from sources.pagespeed import PageSpeedClient
+from sources.search_console import DEFAULT_BASE_URL as SC_DEFAULT_BASE_URL
+from sources.search_console import SearchConsoleClient
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -92,3 +98,117 @@ class FxResource(dg.ConfigurableResource):
 
     def client(self) -> EcbClient:
         return EcbClient(self.base_url or env("FX_BASE_URL", FX_DEFAULT_BASE_URL))
+
+
+def _listed(value: str | None, name: str) -> list[str]:
+    """A comma list from a resource field, else from the environment variable ``name``."""
+    raw = value.split(",") if value else env_list(name)
+    return [item.strip() for item in raw if item.strip()]
+
+
+class MailchimpResource(dg.ConfigurableResource):
+    """Mailchimp settings: ``MAILCHIMP_API_KEY`` (its ``-usN`` suffix picks the data center),
+    ``MAILCHIMP_BASE_URL``; send days are bucketed in ``KPI_TIMEZONE``."""
+
+    api_key: str | None = None
+    base_url: str | None = None
+    time_zone: str | None = None
+
+    def key(self) -> str | None:
+        return self.api_key or env("MAILCHIMP_API_KEY")
+
+    def reporting_time_zone(self) -> str:
+        return self.time_zone or env("KPI_TIMEZONE", "UTC") or "UTC"
+
+    def missing_settings(self) -> list[str]:
+        return [] if self.key() else ["MAILCHIMP_API_KEY"]
+
+    def client(self) -> MailchimpClient:
+        return MailchimpClient(
+            self.key() or "", base_url=self.base_url or env("MAILCHIMP_BASE_URL")
+        )
+
+
+class SearchConsoleResource(dg.ConfigurableResource):
+    """Search Console settings: ``SEARCH_CONSOLE_SITE_URLS``, ``GOOGLE_APPLICATION_CREDENTIALS``,
+    ``SEARCH_CONSOLE_BASE_URL``, ``SEO_TRACKED_KEYWORDS``."""
+
+    site_urls: str | None = None
+    credentials_path: str | None = None
+    base_url: str | None = None
+    tracked_keywords: str | None = None
+
+    def sites(self) -> list[str]:
+        return _listed(self.site_urls, "SEARCH_CONSOLE_SITE_URLS")
+
+    def keywords(self) -> list[str]:
+        return _listed(self.tracked_keywords, "SEO_TRACKED_KEYWORDS")
+
+    def credentials(self) -> str | None:
+        return self.credentials_path or env("GOOGLE_APPLICATION_CREDENTIALS")
+
+    def missing_settings(self) -> list[str]:
+        missing = [] if self.sites() else ["SEARCH_CONSOLE_SITE_URLS"]
+        return missing + ([] if self.credentials() else ["GOOGLE_APPLICATION_CREDENTIALS"])
+
+    def client(self) -> SearchConsoleClient:
+        return SearchConsoleClient(
+            self.credentials() or "",
+            base_url=self.base_url or env("SEARCH_CONSOLE_BASE_URL", SC_DEFAULT_BASE_URL),
+        )
+
+
+class PageSpeedResource(dg.ConfigurableResource):
+    """PageSpeed Insights settings: ``PAGESPEED_API_KEY``, ``PAGESPEED_URLS``,
+    ``PAGESPEED_BASE_URL``; ``PAGESPEED_MAX_AGE_DAYS`` (default 2): a run measures only when its
+    window ends at most this many days before today (PSI measures pages now, not in the past)."""
+
+    api_key: str | None = None
+    urls: str | None = None
+    base_url: str | None = None
+    max_age_days: int | None = None
+
+    def key(self) -> str | None:
+        return self.api_key or env("PAGESPEED_API_KEY")
+
+    def url_list(self) -> list[str]:
+        return _listed(self.urls, "PAGESPEED_URLS")
+
+    def max_age(self) -> int:
+        if self.max_age_days is not None:
+            return self.max_age_days
+        return int(env("PAGESPEED_MAX_AGE_DAYS", "2") or 2)
+
+    def missing_settings(self) -> list[str]:
+        missing = [] if self.url_list() else ["PAGESPEED_URLS"]
+        return missing + ([] if self.key() else ["PAGESPEED_API_KEY"])
+
+    def client(self) -> PageSpeedClient:
+        return PageSpeedClient(
+            self.key() or "", base_url=self.base_url or env("PAGESPEED_BASE_URL", PSI_DEFAULT_URL)
+        )
+
+
+class BacklinksResource(dg.ConfigurableResource):
+    """Backlinks settings (Ahrefs API v3): ``AHREFS_API_TOKEN``, ``AHREFS_TARGET``,
+    ``AHREFS_BASE_URL``. Another provider plugs in behind ``sources.backlinks.BacklinksProvider``."""
+
+    api_token: str | None = None
+    target: str | None = None
+    base_url: str | None = None
+
+    def token(self) -> str | None:
+        return self.api_token or env("AHREFS_API_TOKEN")
+
+    def target_domain(self) -> str | None:
+        return self.target or env("AHREFS_TARGET")
+
+    def missing_settings(self) -> list[str]:
+        missing = [] if self.token() else ["AHREFS_API_TOKEN"]
+        return missing + ([] if self.target_domain() else ["AHREFS_TARGET"])
+
+    def provider(self) -> BacklinksProvider:
+        return AhrefsProvider(
+            self.token() or "",
+            base_url=self.base_url or env("AHREFS_BASE_URL", AHREFS_DEFAULT_BASE_URL),
+        )

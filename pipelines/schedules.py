@@ -4,11 +4,22 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import fx, ga4
+from pipelines import fx, ga4, mailchimp, search_console
 from pipelines.partitions import daily_partitions
 
-# The longest lookback of any source: the whole range is re-pulled and rebuilt each morning.
-LOOKBACK_DAYS = max([ga4.LOOKBACK_DAYS, fx.LOOKBACK_DAYS])
+
+def lookback_days() -> int:
+    """The longest lookback of any source, read at tick time (some are settable, e.g.
+    MAILCHIMP_LOOKBACK_DAYS): the whole range is re-pulled and rebuilt each morning."""
+    return max(
+        [
+            ga4.LOOKBACK_DAYS,
+            fx.LOOKBACK_DAYS,
+            mailchimp.lookback_days(),
+            search_console.LOOKBACK_DAYS,
+        ]
+    )
+
 
 daily_job = dg.define_asset_job(
     "kpi_daily",
@@ -22,11 +33,11 @@ daily_job = dg.define_asset_job(
     job=daily_job,
     cron_schedule="0 6 * * *",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description=f"Each morning: yesterday and the {LOOKBACK_DAYS - 1} days before it, in one run.",
+    description="Each morning: yesterday and the longest source lookback before it, in one run.",
 )
 def kpi_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     yesterday = (context.scheduled_execution_time - timedelta(days=1)).date()
-    first = yesterday - timedelta(days=LOOKBACK_DAYS - 1)
+    first = yesterday - timedelta(days=lookback_days() - 1)
     first = max(first, daily_partitions.start.date())
     return dg.RunRequest(
         run_key=f"daily-{yesterday.isoformat()}",

@@ -34,6 +34,27 @@ EXPECTED_ASSETS = {
     "marts/kpi_values",
     "published/marts",
     "reports/scorecard",
+    # email and SEO
+    "raw/mailchimp__campaigns",
+    "raw/mailchimp__days",
+    "raw/search_console__queries",
+    "raw/search_console__totals",
+    "raw/search_console__tracked_keywords",
+    "raw/pagespeed__runs",
+    "raw/backlinks__daily",
+    "staging/stg_mailchimp__campaigns",
+    "staging/stg_mailchimp__days",
+    "staging/stg_search_console__queries",
+    "staging/stg_search_console__totals",
+    "staging/stg_search_console__tracked_keywords",
+    "staging/stg_pagespeed__runs",
+    "staging/stg_backlinks__daily",
+    "intermediate/int_seo__search_daily",
+    "intermediate/int_kpi_daily__email",
+    "intermediate/int_kpi_daily__seo",
+    "marts/fct_email_campaigns",
+    "marts/fct_seo_daily",
+    "marts/fct_seo_page_speed_daily",
 }
 
 
@@ -66,5 +87,13 @@ def test_the_daily_schedule_is_stopped_by_default_and_covers_yesterday_plus_look
     assert kpi_daily_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 10, 6))
     request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
-    assert request.tags["dagster/asset_partition_range_start"] == "2025-03-07"
+    # Mailchimp's 30-day lookback is the longest: its reports keep growing after the send.
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-02-08"
     assert request.tags["dagster/asset_partition_range_end"] == "2025-03-09"
+
+
+def test_the_mailchimp_lookback_is_settable_when_the_schedule_ticks(monkeypatch) -> None:
+    monkeypatch.setenv("MAILCHIMP_LOOKBACK_DAYS", "7")
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 10, 6))
+    request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-03-03"

@@ -298,7 +298,8 @@ def test_dbt_unit_tests_for_the_roll_ups_pass(warehouse) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=3" in result.stdout
+    passed = re.search(r"PASS=(\d+)", result.stdout)
+    assert passed and int(passed.group(1)) >= 3, result.stdout[-3000:]
 
 
 def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch) -> None:

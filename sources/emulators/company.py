@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 
 CHANNEL_GROUPS: dict[str, dict[str, float]] = {
     # base daily sessions, engagement rate, key-event rate, lead rate, pages/session
@@ -157,3 +158,316 @@ class Company:
             day = start + timedelta(days=offset)
             daily += sum(self.channel_day(property_id, day, c).total_users for c in CHANNEL_GROUPS)
         return round(daily / (1 + 0.22 * math.log(days))) if days > 1 else daily
+
+
+# --------------------------------------------------------------------------------------------------
+# Email (Mailchimp): campaigns whose lifetime totals keep growing after the send
+# --------------------------------------------------------------------------------------------------
+EMAIL_LIST_ID = "ab6c0d6df6"
+EMAIL_LIST_SIZE = 14_200  # subscribers on EPOCH; grows slowly
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One sent regular campaign with its final (fully grown) lifetime totals."""
+
+    id: str
+    title: str
+    kind: str  # newsletter | promo | product_update
+    list_id: str
+    send_time: datetime  # UTC
+    emails_sent: int
+    hard_bounces: int
+    soft_bounces: int
+    syntax_errors: int
+    unique_opens: int
+    unique_subscriber_clicks: int
+    unsubscribed: int
+    abuse_reports: int
+    forwards: int
+    orders: int | None  # None: e-commerce tracking off for this campaign
+    revenue: Decimal | None
+
+    @property
+    def delivered(self) -> int:
+        return self.emails_sent - self.hard_bounces - self.soft_bounces - self.syntax_errors
+
+
+@dataclass(frozen=True)
+class CampaignTotals:
+    """A campaign's lifetime-cumulative counts as a report shows them at one moment."""
+
+    unique_opens: int
+    opens_total: int
+    proxy_excluded_unique_opens: int
+    unique_subscriber_clicks: int
+    unique_clicks: int
+    clicks_total: int
+    unsubscribed: int
+    abuse_reports: int
+    forwards: int
+    forwards_opens: int
+    orders: int | None
+    revenue: Decimal | None
+
+
+class EmailProgram:
+    """The company's Mailchimp campaigns: a Tuesday newsletter, occasional promos and a product
+    update on the first Tuesday of the month (late evening UTC, without e-commerce tracking)."""
+
+    _KINDS: ClassVar[dict[str, tuple[float, float, float, float, float | None]]] = {
+        # open rate, click rate, unsubscribe, forward, order rate over delivered
+        "newsletter": (0.41, 0.052, 0.0021, 0.0018, 0.0011),
+        "promo": (0.29, 0.038, 0.0034, 0.0009, 0.0046),
+        "product_update": (0.36, 0.061, 0.0012, 0.0025, None),
+    }
+
+    def campaigns_sent_on(self, day: date) -> list[Campaign]:
+        """Campaigns whose send time falls on ``day`` (UTC)."""
+        kinds: list[tuple[str, int, int]] = []  # kind, hour, minute
+        if day.weekday() == 1:
+            kinds.append(("newsletter", 13, int(unit_noise("nl", day) * 50)))
+        if day.weekday() in (2, 3, 4, 5) and unit_noise("promo", day.isoformat()) < 0.3:
+            kinds.append(("promo", 16, int(unit_noise("promo-min", day) * 59)))
+        if day.weekday() == 1 and day.day <= 7:  # first Tuesday: same day as a newsletter
+            kinds.append(("product_update", 23, 40))
+        return [self._campaign(day, kind, hour, minute) for kind, hour, minute in kinds]
+
+    def campaigns_between(self, start: datetime, end: datetime) -> list[Campaign]:
+        """Campaigns sent in ``[start, end)`` (aware datetimes), oldest first."""
+        result = []
+        day = start.astimezone(UTC).date()
+        while day <= end.astimezone(UTC).date():
+            result.extend(c for c in self.campaigns_sent_on(day) if start <= c.send_time < end)
+            day += timedelta(days=1)
+        return sorted(result, key=lambda c: c.send_time)
+
+    def _campaign(self, day: date, kind: str, hour: int, minute: int) -> Campaign:
+        key = ("campaign", day.isoformat(), kind)
+        open_rate, click_rate, unsub, fwd, order = self._KINDS[kind]
+        sent = round(EMAIL_LIST_SIZE * (1 + 0.0006 * (day - EPOCH).days) * noise(0.01, *key, "n"))
+        if kind == "promo":
+            sent = round(sent * 0.62)  # a segment of the list
+        hard = round(sent * 0.004 * noise(0.4, *key, "hb"))
+        soft = round(sent * 0.008 * noise(0.4, *key, "sb"))
+        syntax = int(unit_noise(*key, "syn") * 3)
+        delivered = sent - hard - soft - syntax
+        orders = None if order is None else round(delivered * order * noise(0.35, *key, "o"))
+        revenue = (
+            None
+            if orders is None
+            else Decimal(round(orders * 64.9 * noise(0.2, *key, "rev"), 2)).quantize(
+                Decimal("0.01")
+            )
+        )
+        title = {"newsletter": "Weekly digest", "promo": "Offer", "product_update": "Product news"}
+        return Campaign(
+            id=hashlib.sha256("|".join(key).encode()).hexdigest()[:10],
+            title=f"{title[kind]} {day.isoformat()}",
+            kind=kind,
+            list_id=EMAIL_LIST_ID,
+            send_time=datetime(day.year, day.month, day.day, hour, minute, 4, tzinfo=UTC),
+            emails_sent=sent,
+            hard_bounces=hard,
+            soft_bounces=soft,
+            syntax_errors=syntax,
+            unique_opens=round(delivered * open_rate * noise(0.12, *key, "op")),
+            unique_subscriber_clicks=round(delivered * click_rate * noise(0.2, *key, "cl")),
+            unsubscribed=round(delivered * unsub * noise(0.4, *key, "un")),
+            abuse_reports=int(unit_noise(*key, "ab") * 2),
+            forwards=round(delivered * fwd * noise(0.5, *key, "fw")),
+            orders=orders,
+            revenue=revenue,
+        )
+
+    @staticmethod
+    def totals(campaign: Campaign, as_of: datetime) -> CampaignTotals:
+        """Lifetime totals at ``as_of``: most activity in the first two days, a tail for weeks."""
+        hours = max((as_of - campaign.send_time).total_seconds() / 3600, 0.0)
+        grown = 1 - math.exp(-hours / 20)
+
+        def part(value: int) -> int:
+            return math.floor(value * grown)
+
+        opens = part(campaign.unique_opens)
+        clicks = part(campaign.unique_subscriber_clicks)
+        orders = None if campaign.orders is None else part(campaign.orders)
+        revenue = None
+        if campaign.revenue is not None and campaign.orders:
+            revenue = (campaign.revenue * Decimal(orders or 0) / campaign.orders).quantize(
+                Decimal("0.01")
+            )
+        return CampaignTotals(
+            unique_opens=opens,
+            opens_total=round(opens * 1.6),
+            proxy_excluded_unique_opens=round(opens * 0.72),
+            unique_subscriber_clicks=clicks,
+            unique_clicks=round(clicks * 1.15),
+            clicks_total=round(clicks * 1.6),
+            unsubscribed=part(campaign.unsubscribed),
+            abuse_reports=part(campaign.abuse_reports),
+            forwards=part(campaign.forwards),
+            forwards_opens=round(part(campaign.forwards) * 1.8),
+            orders=orders,
+            revenue=revenue if campaign.orders else campaign.revenue,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# SEO: Search Console queries, page speed, backlinks
+# --------------------------------------------------------------------------------------------------
+SITE_URL = "https://www.example.com/"
+SITE_DOMAIN = "example.com"
+# query -> (daily impressions, average position, landing pages (first one takes most impressions))
+SEARCH_QUERIES: dict[str, tuple[int, float, tuple[str, ...]]] = {
+    "acme analytics": (420, 1.2, ("/",)),
+    "acme analytics pricing": (160, 1.4, ("/pricing",)),
+    "acme kpi dashboard": (95, 2.1, ("/product", "/")),
+    "kpi dashboard": (1300, 8.5, ("/product", "/blog/kpi-guide")),
+    "marketing kpis": (2100, 11.2, ("/blog/kpi-guide",)),
+    "how to measure marketing kpis": (640, 6.3, ("/blog/kpi-guide",)),
+    "seo basics": (3200, 17.5, ("/blog/seo-basics",)),
+    "seo checklist for beginners": (780, 9.8, ("/blog/seo-basics",)),
+    "email open rate benchmark": (1500, 5.4, ("/blog/email-benchmarks",)),
+    "average email click rate": (900, 7.7, ("/blog/email-benchmarks",)),
+    "kpi software": (1100, 14.6, ("/product", "/pricing")),
+    "marketing analytics tool": (1700, 21.3, ("/product",)),
+    "contact acme analytics": (40, 1.0, ("/contact",)),
+}
+# Rare queries Search Console anonymizes: in the property total, never in query rows.
+ANONYMIZED_IMPRESSION_SHARE = 0.08
+ANONYMIZED_POSITION = 18.0
+# Lab LCP on a mid-range phone (ms); desktop runs take about 45% of it.
+PAGE_LCP_MS = {
+    "/": 2450.0,
+    "/pricing": 2900.0,
+    "/product": 2600.0,
+    "/blog/kpi-guide": 3300.0,
+    "/blog/seo-basics": 3100.0,
+    "/blog/email-benchmarks": 2700.0,
+    "/contact": 1900.0,
+}
+FIELD_DATA_MIN_SHARE = 0.12  # pages with less traffic have no URL-level CrUX data
+
+
+def page_url(path: str) -> str:
+    return SITE_URL.rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    query: str
+    page: str  # full URL, as Search Console reports it
+    clicks: int
+    impressions: int
+    position: float
+
+
+@dataclass(frozen=True)
+class PageSpeedRun:
+    """One Lighthouse run and the CrUX field data PageSpeed Insights returns with it."""
+
+    performance_score: float
+    lcp_ms: float
+    fcp_ms: float
+    cls: float
+    tbt_ms: float
+    field: dict[str, int] | None  # CrUX percentiles (CLS x100), None: no URL-level field data
+    origin_fallback: bool
+
+
+@dataclass(frozen=True)
+class BacklinkStats:
+    live: int
+    all_time: int
+    live_refdomains: int
+    all_time_refdomains: int
+
+
+def expected_ctr(position: float) -> float:
+    """Click-through rate of an organic result at an average position."""
+    return 0.32 / position**1.15
+
+
+class SeoPresence:
+    """The company site's organic search, page speed and backlink profile."""
+
+    def search_rows(self, day: date) -> list[SearchRow]:
+        """Query x page rows of one (Pacific) day, zero-impression rows omitted."""
+        trend = 1 + 0.0011 * (day - EPOCH).days
+        weekday = WEEKDAY_FACTOR[day.weekday()]
+        slump = 0.55 if (i := incident_on(day)) and i.kind == "organic_slump" else 1.0
+        rows = []
+        for query, (base, position, pages) in SEARCH_QUERIES.items():
+            total = base * trend * weekday * slump * noise(0.15, "gsc", day.isoformat(), query)
+            for rank, path in enumerate(pages):
+                share = 1.0 if len(pages) == 1 else (0.78 if rank == 0 else 0.22)
+                key = ("gsc", day.isoformat(), query, path)
+                impressions = round(total * share)
+                if impressions == 0:
+                    continue
+                avg = max(1.0, (position + 2.5 * rank) * noise(0.08, *key, "p"))
+                clicks = min(impressions, round(impressions * expected_ctr(avg) * noise(0.2, *key)))
+                rows.append(SearchRow(query, page_url(path), clicks, impressions, avg))
+        return rows
+
+    def search_total(self, day: date) -> SearchRow:
+        """The property's daily total: the query rows plus the anonymized queries."""
+        rows = self.search_rows(day)
+        shown = sum(r.impressions for r in rows)
+        hidden = round(shown * ANONYMIZED_IMPRESSION_SHARE / (1 - ANONYMIZED_IMPRESSION_SHARE))
+        hidden_clicks = round(hidden * expected_ctr(ANONYMIZED_POSITION))
+        weighted = sum(r.position * r.impressions for r in rows) + ANONYMIZED_POSITION * hidden
+        impressions = shown + hidden
+        return SearchRow(
+            query="",
+            page="",
+            clicks=sum(r.clicks for r in rows) + hidden_clicks,
+            impressions=impressions,
+            position=weighted / impressions if impressions else 0.0,
+        )
+
+    def page_speed(self, path: str, strategy: str, day: date) -> PageSpeedRun:
+        """A PageSpeed Insights run of a site page on ``day`` (``mobile`` or ``desktop``)."""
+        key = ("psi", path, strategy, day.isoformat())
+        base = PAGE_LCP_MS.get(path, 2800.0) * (1.0 if strategy == "mobile" else 0.45)
+        slow_deploy = 1.6 if unit_noise("slow-deploy", day.isoformat()) < 0.04 else 1.0
+        lcp = round(base * slow_deploy * noise(0.12, *key, "lcp"), 1)
+        fcp = round(lcp * 0.55 * noise(0.1, *key, "fcp"), 1)
+        tbt = round((320.0 if strategy == "mobile" else 90.0) * noise(0.4, *key, "tbt"), 1)
+        cls = round(0.05 * noise(0.6, *key, "cls"), 6)
+        score = max(0.0, min(1.0, 1.12 - lcp / 9000 - tbt / 2500 - cls))
+        share = LANDING_PAGES.get(path, 0.0)
+        field = None
+        if share >= FIELD_DATA_MIN_SHARE:
+            field = {
+                "LARGEST_CONTENTFUL_PAINT_MS": round(base * 1.15 * noise(0.03, *key, "f1")),
+                "FIRST_CONTENTFUL_PAINT_MS": round(base * 0.6 * noise(0.03, *key, "f2")),
+                "CUMULATIVE_LAYOUT_SHIFT_SCORE": round(6 * noise(0.3, *key, "f3")),
+                "INTERACTION_TO_NEXT_PAINT": round(180 * noise(0.1, *key, "f4")),
+            }
+        return PageSpeedRun(
+            performance_score=round(score, 2),
+            lcp_ms=lcp,
+            fcp_ms=fcp,
+            cls=cls,
+            tbt_ms=tbt,
+            field=field,
+            origin_fallback=field is None and share >= 0.07,
+        )
+
+    @staticmethod
+    def backlinks(day: date) -> BacklinkStats:
+        """Backlink index counts on ``day``: steady growth, a lost-links dip now and then."""
+        days = (day - EPOCH).days
+        live = 18_400 + 11.5 * days + 260 * math.sin(days / 23)
+        if unit_noise("lost-links", day.isoformat()) < 0.03:
+            live *= 0.93
+        live = round(live * noise(0.004, "bl", day.isoformat()))
+        domains = round(live * 0.067 * noise(0.01, "rd", day.isoformat()))
+        return BacklinkStats(
+            live=live,
+            all_time=round(live * 3.1 + 40 * days),
+            live_refdomains=domains,
+            all_time_refdomains=round(domains * 2.4 + 3 * days),
+        )

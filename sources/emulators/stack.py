@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sources.emulators.company import Company
+from sources.emulators import ahrefs, mailchimp, pagespeed
+from sources.emulators.ahrefs import AhrefsEmulator
+from sources.emulators.company import (
+    SITE_DOMAIN,
+    SITE_URL,
+    Company,
+    EmailProgram,
+    SeoPresence,
+    page_url,
+)
 from sources.emulators.ecb import EcbEmulator
 from sources.emulators.ga4 import GA4Emulator, PropertySettings
 from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
+from sources.emulators.mailchimp import MailchimpEmulator
+from sources.emulators.pagespeed import PageSpeedEmulator
+from sources.emulators.search_console import SearchConsoleEmulator
 from sources.emulators.server import EmulatorServer
 
 DEMO_PROPERTIES = {"250000001": 1.0, "250000002": 0.35}
+# Mixed case on purpose: tracked keywords match queries exactly, ignoring case.
+DEMO_TRACKED_KEYWORDS = ("kpi dashboard", "Marketing KPIs", "seo basics", "kpi software")
+DEMO_PAGESPEED_PATHS = ("/", "/pricing", "/product", "/blog/kpi-guide", "/blog/seo-basics")
 
 
 @dataclass
@@ -22,6 +37,12 @@ class EmulatorStack:
     ga4: GA4Emulator
     ecb: EcbEmulator
     service_account: Path
+    mailchimp: MailchimpEmulator | None = None
+    search_console: SearchConsoleEmulator | None = None
+    pagespeed: PageSpeedEmulator | None = None
+    ahrefs: AhrefsEmulator | None = None
+    email: EmailProgram = field(default_factory=EmailProgram)
+    seo: SeoPresence = field(default_factory=SeoPresence)
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
@@ -41,6 +62,21 @@ def demo_settings(
         "GOOGLE_OAUTH_TOKEN_URL": base_url + TOKEN_PATH,
         # FX rates
         "FX_BASE_URL": base_url,
+        # Mailchimp (the key's -us21 suffix would pick the host; the base URL overrides it)
+        "MAILCHIMP_API_KEY": mailchimp.DEMO_API_KEY,
+        "MAILCHIMP_BASE_URL": base_url,
+        # Search Console (same service account as GA4)
+        "SEARCH_CONSOLE_SITE_URLS": SITE_URL,
+        "SEARCH_CONSOLE_BASE_URL": base_url,
+        "SEO_TRACKED_KEYWORDS": ",".join(DEMO_TRACKED_KEYWORDS),
+        # PageSpeed Insights
+        "PAGESPEED_API_KEY": pagespeed.DEMO_API_KEY,
+        "PAGESPEED_URLS": ",".join(page_url(p) for p in DEMO_PAGESPEED_PATHS),
+        "PAGESPEED_BASE_URL": base_url,
+        # Backlinks (Ahrefs)
+        "AHREFS_API_TOKEN": ahrefs.DEMO_TOKEN,
+        "AHREFS_TARGET": SITE_DOMAIN,
+        "AHREFS_BASE_URL": base_url,
     }
 
 
@@ -68,4 +104,11 @@ def build_stack(
     ga4.register(server)
     ecb = EcbEmulator()
     ecb.register(server)
-    return EmulatorStack(server, company, auth, ga4, ecb, service_account)
+    stack = EmulatorStack(server, company, auth, ga4, ecb, service_account)
+    stack.mailchimp = MailchimpEmulator(stack.email)
+    stack.search_console = SearchConsoleEmulator(stack.seo, auth)
+    stack.pagespeed = PageSpeedEmulator(stack.seo)
+    stack.ahrefs = AhrefsEmulator(stack.seo)
+    for emulator in (stack.mailchimp, stack.search_console, stack.pagespeed, stack.ahrefs):
+        emulator.register(server)
+    return stack

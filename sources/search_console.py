@@ -1,0 +1,242 @@
+"""Google Search Console API client: ``searchAnalytics/query`` with a service account.
+
+Days are Search Console's own (Pacific Time). Each day is one request grouped by
+``date x query x page``, paged with ``startRow += rowLimit`` until a page comes back empty or
+short; a second request per window gives the property's daily totals, which include the
+anonymized queries that query rows leave out. ``dataState=all`` returns the fresh, still-changing
+days too; ``metadata.first_incomplete_date`` (or ``firstIncompleteDate``) marks where they start.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from google.auth import exceptions as auth_exc
+from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import Request as AuthRequest
+from google.oauth2 import service_account
+
+from sources.http import (
+    HttpClient,
+    RetryDecision,
+    RetryPolicy,
+    SchemaError,
+    SourceError,
+    call_with_retries,
+    provider_message,
+    register_secret,
+)
+
+SOURCE = "search_console"
+DEFAULT_BASE_URL = "https://searchconsole.googleapis.com"
+SCOPES = ("https://www.googleapis.com/auth/webmasters.readonly",)
+TIME_ZONE = "America/Los_Angeles"
+MAX_ROW_LIMIT = 25_000
+QUERY_DIMENSIONS = ("date", "query", "page")
+# Quota that only a reset refills: the daily project quota and the 10-minute/daily load quota.
+_QUOTA_RESET = re.compile(r"load quota|per day|quota exceeded for quota metric", re.IGNORECASE)
+
+
+def site_path(site_url: str) -> str:
+    """``/webmasters/v3/sites/{siteUrl}/searchAnalytics/query`` with the site URL-encoded."""
+    return f"/webmasters/v3/sites/{quote(site_url, safe='')}/searchAnalytics/query"
+
+
+def first_incomplete_date(page: dict[str, Any]) -> date | None:
+    """The first partial day; the API names it in snake_case or camelCase, so accept both."""
+    meta = page.get("metadata") or {}
+    raw = meta.get("first_incomplete_date") or meta.get("firstIncompleteDate")
+    return date.fromisoformat(raw) if raw else None
+
+
+def _number(row: dict[str, Any], name: str, index: int) -> float:
+    value = row.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SchemaError(
+            SOURCE,
+            "searchAnalytics/query",
+            f"row {index}: {name} is not a number",
+            field=name,
+            value=value,
+        )
+    return float(value)
+
+
+def parse_rows(page: dict[str, Any], dimensions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Typed rows of one response page: keys named by ``dimensions``; clicks and impressions are
+    doubles on the wire (``109.0``) and become integers; ``ctr`` stays a 0-1 fraction."""
+    rows = []
+    for index, row in enumerate(page.get("rows") or []):  # no `rows` key: nothing matched
+        keys = row.get("keys") or []
+        if len(keys) != len(dimensions):
+            raise SchemaError(
+                SOURCE,
+                "searchAnalytics/query",
+                f"row {index} has {len(keys)} keys for dimensions {list(dimensions)}",
+                field="keys",
+                value=keys,
+            )
+        record: dict[str, Any] = dict(zip(dimensions, keys, strict=True))
+        if "date" in record:
+            try:
+                record["date"] = date.fromisoformat(record["date"])
+            except ValueError:
+                raise SchemaError(
+                    SOURCE,
+                    "searchAnalytics/query",
+                    "date key is not YYYY-MM-DD",
+                    field="date",
+                    value=record["date"],
+                ) from None
+        clicks, impressions = _number(row, "clicks", index), _number(row, "impressions", index)
+        record.update(
+            clicks=round(clicks),
+            impressions=round(impressions),
+            ctr=_number(row, "ctr", index),
+            position=_number(row, "position", index),
+        )
+        rows.append(record)
+    return rows
+
+
+@dataclass
+class SiteData:
+    """What was pulled for one site and window."""
+
+    query_rows: list[dict[str, Any]] = field(default_factory=list)
+    totals: list[dict[str, Any]] = field(default_factory=list)
+    first_incomplete_date: date | None = None
+
+
+class SearchConsoleClient(HttpClient):
+    """Search analytics of one or more Search Console properties."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        credentials_path: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        retry: RetryPolicy | None = None,
+        page_size: int = MAX_ROW_LIMIT,
+    ) -> None:
+        try:
+            info = json.loads(Path(credentials_path).read_text())
+            register_secret(info.get("private_key"), info.get("private_key_id"))
+            self.token_uri = str(info.get("token_uri") or "")
+            self.credentials = service_account.Credentials.from_service_account_info(
+                info, scopes=list(SCOPES)
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise SourceError(
+                SOURCE,
+                "credentials",
+                f"cannot read the service-account file: {type(exc).__name__}",
+                field="GOOGLE_APPLICATION_CREDENTIALS",
+                value=credentials_path,
+                fix="point GOOGLE_APPLICATION_CREDENTIALS at a service-account JSON key file",
+            ) from None
+        super().__init__(
+            base_url, session=AuthorizedSession(self.credentials), read_timeout=120.0, retry=retry
+        )
+        self.page_size = min(page_size, MAX_ROW_LIMIT)
+        self._token_transport = AuthRequest(requests.Session())
+
+    def retry_decision(self, response: requests.Response) -> RetryDecision:
+        """429 rate limits are retried; spent daily or load quota (429 or 403) fails at once."""
+        if response.status_code in (403, 429) and _QUOTA_RESET.search(provider_message(response)):
+            return RetryDecision(retry=False, quota_exhausted=True)
+        return super().retry_decision(response)
+
+    def _authorize(self) -> None:
+        """Fetch an access token from the credentials' ``token_uri`` (retried like any call)."""
+        if self.credentials.valid:
+            return
+
+        def classify(exc: BaseException) -> RetryDecision:
+            return RetryDecision(retry=isinstance(exc, auth_exc.TransportError))
+
+        def describe(exc: BaseException, attempts: int) -> SourceError:
+            return SourceError(
+                SOURCE,
+                f"POST {self.token_uri}",
+                f"service-account token request failed after {attempts} attempt(s)",
+                provider_message=str(exc),
+                fix="check GOOGLE_APPLICATION_CREDENTIALS (key not revoked, token_uri reachable)",
+            )
+
+        call_with_retries(
+            lambda: self.credentials.refresh(self._token_transport),
+            classify=classify,
+            policy=self.retry,
+            describe=describe,
+        )
+
+    def query(self, site_url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One ``searchAnalytics/query`` call; 403 errors get the fix an operator needs."""
+        self._authorize()
+        try:
+            return self.post_json(site_path(site_url), json=body)
+        except SourceError as exc:
+            if exc.status != 403 or type(exc) is not SourceError:
+                raise
+            raise SourceError(
+                SOURCE,
+                exc.endpoint,
+                "no access to the Search Console property",
+                status=403,
+                provider_message=exc.provider_message,
+                fix=f"add the service account as a user of the property {site_url!r} (the exact "
+                "property: https://www.example.com/ or sc-domain:example.com)",
+            ) from None
+
+    def _paged(
+        self, site_url: str, body: dict[str, Any], dimensions: tuple[str, ...]
+    ) -> tuple[list[dict[str, Any]], date | None]:
+        rows: list[dict[str, Any]] = []
+        incomplete: date | None = None
+        start_row = 0
+        while True:
+            page = self.query(site_url, {**body, "rowLimit": self.page_size, "startRow": start_row})
+            incomplete = first_incomplete_date(page) or incomplete
+            page_rows = parse_rows(page, dimensions)
+            rows.extend(page_rows)
+            # The end: a page with no rows (no `rows` key), or one shorter than rowLimit.
+            if len(page_rows) < self.page_size:
+                return rows, incomplete
+            start_row += self.page_size
+
+    def site_data(self, site_url: str, start: date, end: date) -> SiteData:
+        """Query x page rows, one request (and its pages) per day, plus daily property totals,
+        for days ``start..end`` inclusive."""
+        result = SiteData()
+        base = {"type": "web", "aggregationType": "auto", "dataState": "all"}
+        day = start
+        while day <= end:
+            body = {
+                **base,
+                "startDate": day.isoformat(),
+                "endDate": day.isoformat(),
+                "dimensions": list(QUERY_DIMENSIONS),
+            }
+            rows, incomplete = self._paged(site_url, body, QUERY_DIMENSIONS)
+            result.query_rows.extend(rows)
+            result.first_incomplete_date = incomplete or result.first_incomplete_date
+            day += timedelta(days=1)
+        body = {
+            **base,
+            "startDate": start.isoformat(),
+            "endDate": end.isoformat(),
+            "dimensions": ["date"],
+        }
+        result.totals, incomplete = self._paged(site_url, body, ("date",))
+        result.first_incomplete_date = incomplete or result.first_incomplete_date
+        return result
