@@ -6,6 +6,7 @@ simply *not configured*: its assets load nothing and say so instead of failing t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +28,29 @@ from sources.search_console import DEFAULT_BASE_URL as SC_DEFAULT_BASE_URL
 from sources.search_console import SearchConsoleClient
 
 
+def connect_waiting(
+    database: Path, *, read_only: bool = False, wait_seconds: float = 60.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, retrying while another process still holds its lock."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.1
+    while True:
+        try:
+            return duckdb.connect(str(database), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file (``KPI_DUCKDB_PATH``), opened only while it is used."""
 
     path: str | None = None
+    # The pool hands the file over between steps, but a process that just finished (dbt's, or
+    # another run's step) can hold DuckDB's lock for a moment after its step ended: wait, briefly.
+    lock_wait_seconds: float = 60.0
 
     def database(self) -> Path:
         if self.path:
@@ -42,7 +62,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         database = self.database()
         database.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(database), read_only=read_only)
+        con = connect_waiting(database, read_only=read_only, wait_seconds=self.lock_wait_seconds)
         try:
             yield con
         finally:

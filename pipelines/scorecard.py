@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.catalog import Kpi, load_catalog
+from pipelines.resources import connect_waiting
 from pipelines.summary import format_value
 
 WEEKS = 13
@@ -253,7 +254,7 @@ def write_scorecard(database: Path, reports_dir: Path, now: datetime) -> Path:
     """Render from the warehouse to ``scorecard.html`` and a dated copy; returns the main file."""
     if not database.exists():
         raise FileNotFoundError(f"no warehouse at {database}: run the demo or a materialization")
-    with duckdb.connect(str(database), read_only=True) as con:
+    with connect_waiting(database, read_only=True) as con:
         page = render(load_tiles(con), now)
     reports_dir.mkdir(parents=True, exist_ok=True)
     target = reports_dir / "scorecard.html"
