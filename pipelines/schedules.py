@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import ga4
+from pipelines import content, ga4, social
 from pipelines.partitions import daily_partitions
 
 # The longest lookback of any source: the whole range is re-pulled and rebuilt each morning.
-LOOKBACK_DAYS = max([ga4.LOOKBACK_DAYS])
+LOOKBACK_DAYS = max([ga4.LOOKBACK_DAYS, social.LOOKBACK_DAYS, content.LOOKBACK_DAYS])
 
 daily_job = dg.define_asset_job(
     "kpi_daily",

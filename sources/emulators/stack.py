@@ -9,6 +9,7 @@ from sources.emulators.company import Company
 from sources.emulators.ga4 import GA4Emulator, PropertySettings
 from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
 from sources.emulators.server import EmulatorServer
+from sources.emulators.social_content import SocialContentEmulators, social_content_settings
 
 DEMO_PROPERTIES = {"250000001": 1.0, "250000002": 0.35}
 
@@ -20,6 +21,7 @@ class EmulatorStack:
     auth: GoogleAuth
     ga4: GA4Emulator
     service_account: Path
+    social: SocialContentEmulators
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
@@ -37,6 +39,8 @@ def demo_settings(
         "GA4_PROPERTY_IDS": ",".join(company.property_ids),
         "GOOGLE_APPLICATION_CREDENTIALS": str(service_account),
         "GOOGLE_OAUTH_TOKEN_URL": base_url + TOKEN_PATH,
+        # Social insights, mentions, content (issue 6)
+        **social_content_settings(base_url, service_account.parent),
     }
 
 
@@ -62,4 +66,5 @@ def build_stack(
     if "250000002" in ga4.properties:  # a second site, reporting in its own currency and zone
         ga4.properties["250000002"] = PropertySettings("EUR", "Europe/Oslo")
     ga4.register(server)
-    return EmulatorStack(server, company, auth, ga4, service_account)
+    social = SocialContentEmulators.build(server)
+    return EmulatorStack(server, company, auth, ga4, service_account, social)
