@@ -1,2 +1,6 @@
 -- Every source's daily KPI components in one relation. A new source adds one union branch.
 select * from {{ ref('int_kpi_daily__web') }}
+union all
+select * from {{ ref('int_kpi_daily__social') }}
+union all
+select * from {{ ref('int_kpi_daily__content') }}
