@@ -34,7 +34,7 @@ from sources.meta_graph import day_chunks, reconstruct_followers
 
 SOURCE = "linkedin"
 DEFAULT_BASE_URL = "https://api.linkedin.com"
-DEFAULT_VERSION = "202510"
+DEFAULT_VERSION = "202610"
 RESTLI_PROTOCOL = "2.0.0"
 MAX_RANGE_DAYS = 90  # "keep the date span to about 1-3 months per call"
 HISTORY_DAYS = 365  # rolling 12 months

@@ -64,6 +64,8 @@ def social_content_settings(
         "INSTAGRAM_ACCOUNT_IDS": _ids("instagram"),
         "LINKEDIN_BASE_URL": base_url,
         "LINKEDIN_ACCESS_TOKEN": DEMO_LINKEDIN_TOKEN,
+        # a version LinkedIn still serves: last month's
+        "LINKEDIN_API_VERSION": f"{(today.replace(day=1) - timedelta(days=1)):%Y%m}",
         "LINKEDIN_ORGANIZATION_IDS": _ids("linkedin"),
         "MENTIONS_DIR": str(mentions_dir),
         "SOV_BRAND": SOV_BRAND,
