@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}
 -- Each mention matched to the brand (SOV_BRAND) and competitors (SOV_COMPETITORS), whole words,
 -- ignoring case. The export's matched-brand column decides when it names one of them; otherwise
 -- the mention text is searched. A mention naming two of them counts for both.
