@@ -304,6 +304,15 @@ def test_share_of_voice_counts_each_mention_once_across_copies_and_overlapping_e
         k: v for k, v in ratio_by_period(parts).items() if k in {(g, s) for g, s, _ in periods()}
     }
     assert_matches(kpi(database, "social.share_of_voice"), in_scope, "share_of_voice")
+    twitter = [
+        (m.at.date(), 1.0 if m.brand == co.SOV_BRAND else 0.0, 1.0)
+        for m in expected_mentions()
+        if m.source == "twitter"
+    ]
+    expected_twitter = {k: v for k, v in ratio_by_period(twitter).items() if k in in_scope}
+    assert_matches(
+        kpi(database, "social.share_of_voice", "source=twitter"), expected_twitter, "sov twitter"
+    )
     (total,) = query(database, "select sum(mentions) from marts.fct_share_of_voice_daily")
     assert total[0] == len(expected_mentions())
 

@@ -1,4 +1,5 @@
--- Daily KPI components from social insights and mentions, per segment ('all', 'platform=<x>').
+-- Daily KPI components from social insights and mentions, per segment: 'all', 'platform=<x>'
+-- (facebook, instagram, linkedin) and, for share of voice, 'source=<x>' (the listening source).
 -- social.ctr only counts accounts that report link clicks (Facebook Pages do not): their
 -- impressions are left out of the denominator too. Reach and follower growth are not additive
 -- over days: they come per period from int_kpi_periods__social.
@@ -37,7 +38,7 @@ social_daily as (
 mentions_segmented as (
     select date_day, 'all' as segment, is_brand, mentions from mentions
     union all
-    select date_day, 'platform=' || source, is_brand, mentions from mentions
+    select date_day, 'source=' || source, is_brand, mentions from mentions
 ),
 
 mentions_daily as (
