@@ -23,6 +23,7 @@ import requests
 
 from sources.http import (
     HttpClient,
+    QuotaExhaustedError,
     RetryDecision,
     RetryPolicy,
     SchemaError,
@@ -191,6 +192,10 @@ class LinkedInClient(HttpClient):
             }
             if exc.fix or exc.status not in fixes:
                 raise
+            if exc.status == 429 and not isinstance(exc, QuotaExhaustedError):
+                fixes[429] = (
+                    "LinkedIn kept throttling (MINUTE limit) through every retry: rerun later"
+                )
             raise type(exc)(
                 SOURCE,
                 exc.endpoint,

@@ -23,6 +23,7 @@ import requests
 
 from sources.http import (
     HttpClient,
+    QuotaExhaustedError,
     RetryDecision,
     RetryPolicy,
     SchemaError,
@@ -232,7 +233,12 @@ class MetaGraphClient(HttpClient):
             if exc.fix or exc.status not in (400, 401, 403):
                 raise
             message = exc.provider_message or ""
-            if "(#100)" in message or "valid insights metric" in message:
+            if isinstance(exc, QuotaExhaustedError):
+                fix = (
+                    "Meta throttles this app/Page longer than the retry budget "
+                    "(X-Business-Use-Case-Usage estimated_time_to_regain_access): rerun the range later"
+                )
+            elif "(#100)" in message or "valid insights metric" in message:
                 fix = (
                     "Meta renamed or deprecated a metric: check sources/meta_graph.py "
                     "PAGE_METRICS / INSTAGRAM_METRICS against the Graph changelog"

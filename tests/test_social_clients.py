@@ -189,9 +189,10 @@ def test_the_regain_access_header_sets_the_wait(stack, meta, fast_retry) -> None
 
 def test_a_throttle_longer_than_the_retry_budget_fails_fast(stack, meta) -> None:
     stack.server.inject(throttle_fault(code=80001, minutes=45, times=5, path=r"/insights"))
-    with pytest.raises(QuotaExhaustedError, match="too many calls"):
+    with pytest.raises(QuotaExhaustedError, match="too many calls") as caught:
         meta.instagram_day(INSTAGRAM, date(2025, 3, 3))
     assert stack.server.count(r"/insights") == 1
+    assert "rerun the range later" in str(caught.value)
 
 
 def test_an_expired_token_is_not_retried_and_says_how_to_fix_it(stack, meta) -> None:
