@@ -6,10 +6,12 @@ import dagster as dg
 
 from pipelines.backlinks import backlinks_raw
 from pipelines.catalog_asset import kpi_catalog
+from pipelines.content import content_costs_raw, wordpress_raw
 from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
 from pipelines.mailchimp import mailchimp_raw
+from pipelines.mentions import mentions_raw
 from pipelines.pagespeed import pagespeed_raw
 from pipelines.publish import build_publish_asset, build_scorecard_asset
 from pipelines.resources import (
@@ -23,6 +25,13 @@ from pipelines.resources import (
 )
 from pipelines.schedules import daily_job, kpi_daily_schedule
 from pipelines.search_console import search_console_raw
+from pipelines.social import linkedin_raw, meta_graph_raw
+from pipelines.social_resources import (
+    LinkedInResource,
+    MentionsResource,
+    MetaGraphResource,
+    WordPressResource,
+)
 
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 
@@ -38,6 +47,11 @@ defs = dg.Definitions(
         search_console_raw,
         pagespeed_raw,
         backlinks_raw,
+        meta_graph_raw,
+        linkedin_raw,
+        mentions_raw,
+        wordpress_raw,
+        content_costs_raw,
     ],
     jobs=[daily_job],
     schedules=[kpi_daily_schedule],
@@ -52,6 +66,10 @@ defs = dg.Definitions(
         "search_console": SearchConsoleResource(),
         "pagespeed": PageSpeedResource(),
         "backlinks": BacklinksResource(),
+        "meta_graph": MetaGraphResource(),
+        "linkedin": LinkedInResource(),
+        "mentions": MentionsResource(),
+        "wordpress": WordPressResource(),
         "dbt": dbt_resource(),
     },
 )

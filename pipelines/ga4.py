@@ -4,6 +4,8 @@ raw.ga4__traffic        day x channel group: sessions, engagement, key events, r
 raw.ga4__leads          day x channel group: count of the lead event
 raw.ga4__landing_pages  day x landing page: the content KPIs' input
 raw.ga4__users          totalUsers for each day, ISO week and month touching the window
+raw.ga4__pages          day x page path: views and engagement time (content KPIs)
+raw.ga4__page_leads     day x page path: count of the lead event (content.leads)
 """
 
 from collections.abc import Iterator
@@ -34,6 +36,8 @@ TABLES = {
     "leads": "raw.ga4__leads",
     "landing_pages": "raw.ga4__landing_pages",
     "users": "raw.ga4__users",
+    "pages": "raw.ga4__pages",
+    "page_leads": "raw.ga4__page_leads",
 }
 KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
 CHECK_QUALITY = "not_sampled_or_thresholded"
@@ -95,6 +99,10 @@ def extract(
         result.add("traffic", property_id, client.traffic(property_id, start, end))
         result.add("leads", property_id, client.leads(property_id, start, end, lead_event))
         result.add("landing_pages", property_id, client.landing_pages(property_id, start, end))
+        result.add("pages", property_id, client.pages(property_id, start, end))
+        result.add(
+            "page_leads", property_id, client.page_leads(property_id, start, end, lead_event)
+        )
         for grain, period_start, period_end, report in client.users(property_id, start, end):
             rows = [
                 {"grain": grain, "period_start": period_start, "period_end": period_end, **row}
@@ -163,7 +171,7 @@ def ga4_raw(
 
     results: dict[str, LoadResult] = {}
     with warehouse.connect() as con:
-        for name in ("traffic", "leads", "landing_pages"):
+        for name in ("traffic", "leads", "landing_pages", "pages", "page_leads"):
             results[name] = replace_window(
                 con,
                 TABLES[name],

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import fx, ga4, mailchimp, search_console
+from pipelines import content, fx, ga4, mailchimp, search_console, social
 from pipelines.partitions import daily_partitions
 
 
@@ -17,6 +17,8 @@ def lookback_days() -> int:
             fx.LOOKBACK_DAYS,
             mailchimp.lookback_days(),
             search_console.LOOKBACK_DAYS,
+            social.LOOKBACK_DAYS,
+            content.LOOKBACK_DAYS,
         ]
     )
 

@@ -71,6 +71,10 @@ LANDING_PAGE_METRICS = (
     "purchaseRevenue",
 )
 
+# Page-level views for content (date x pagePath); its leads come from an event-filtered report.
+PAGE_DIMENSIONS = ("date", "pagePath")
+PAGE_METRICS = ("screenPageViews", "userEngagementDuration")
+
 _INTEGER_TYPES = {"TYPE_INTEGER"}
 _DECIMAL_TYPES = {"TYPE_CURRENCY"}
 _QUOTA_RESET = re.compile(r"Exhausted .*tokens per (day|hour)", re.IGNORECASE)
@@ -412,12 +416,7 @@ class GA4Client:
     def leads(self, property_id: str, start: date, end: date, event_name: str) -> Report:
         """Count of the lead event per day x channel group."""
         body = _body(start, end, TRAFFIC_DIMENSIONS, ("eventCount",))
-        body["dimension_filter"] = {
-            "filter": {
-                "field_name": "eventName",
-                "string_filter": {"match_type": "EXACT", "value": event_name},
-            }
-        }
+        body["dimension_filter"] = _event_filter(event_name)
         return self.run_report(property_id, body)
 
     def landing_pages(self, property_id: str, start: date, end: date) -> Report:
@@ -425,6 +424,16 @@ class GA4Client:
         return self.run_report(
             property_id, _body(start, end, LANDING_PAGE_DIMENSIONS, LANDING_PAGE_METRICS)
         )
+
+    def pages(self, property_id: str, start: date, end: date) -> Report:
+        """Views and engagement time per page path per day (content pages are picked in dbt)."""
+        return self.run_report(property_id, _body(start, end, PAGE_DIMENSIONS, PAGE_METRICS))
+
+    def page_leads(self, property_id: str, start: date, end: date, event_name: str) -> Report:
+        """Count of the lead event per page path per day (the page the event fired on)."""
+        body = _body(start, end, PAGE_DIMENSIONS, ("eventCount",))
+        body["dimension_filter"] = _event_filter(event_name)
+        return self.run_report(property_id, body)
 
     def users(
         self, property_id: str, start: date, end: date
@@ -450,4 +459,13 @@ def _body(
         "dimensions": [{"name": name} for name in dimensions],
         "metrics": [{"name": name} for name in metrics],
         "keep_empty_rows": False,
+    }
+
+
+def _event_filter(event_name: str) -> dict[str, Any]:
+    return {
+        "filter": {
+            "field_name": "eventName",
+            "string_filter": {"match_type": "EXACT", "value": event_name},
+        }
     }

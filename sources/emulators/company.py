@@ -471,3 +471,237 @@ class SeoPresence:
             live_refdomains=domains,
             all_time_refdomains=round(domains * 2.4 + 3 * days),
         )
+
+
+# Social accounts, share of voice and content (issue 6). Independent of the web numbers above.
+# --------------------------------------------------------------------------------------------------
+SOV_BRAND = "Northwind"
+SOV_COMPETITORS = ("Contoso", "Fabrikam")
+MENTION_BASE = {"Northwind": 42, "Contoso": 55, "Fabrikam": 31}  # mentions per day
+MENTION_SOURCES = (("twitter", 0.38), ("reddit", 0.18), ("news", 0.16), ("blogs", 0.16))
+MENTION_SOURCES += (("youtube", 0.12),)
+
+
+@dataclass(frozen=True)
+class SocialAccount:
+    platform: str  # facebook | instagram | linkedin
+    account_id: str
+    impressions: float  # base per day
+    reach_ratio: float
+    engagement_rate: float
+    click_rate: float
+    followers: int  # on EPOCH
+    growth: float  # followers per day
+
+
+SOCIAL_ACCOUNTS = (
+    SocialAccount("facebook", "104000000000001", 5200, 0.64, 0.034, 0.0, 18_400, 6.5),
+    SocialAccount("instagram", "17841400000000001", 7400, 0.58, 0.052, 0.004, 26_900, 11.0),
+    SocialAccount("linkedin", "2414183", 3100, 0.71, 0.041, 0.012, 9_800, 4.2),
+)
+
+
+@dataclass(frozen=True)
+class SocialDay:
+    """One day of one social account. ``reach`` or ``link_clicks`` is None when not reported."""
+
+    impressions: int
+    reach: int | None
+    engagements: int
+    link_clicks: int | None
+    likes: int
+    comments: int
+    shares: int
+    followers: int  # end of day
+    follower_gain: int
+
+
+@dataclass(frozen=True)
+class BlogPost:
+    post_id: int
+    path: str
+    title: str
+    published: date
+    cost: Decimal
+    currency: str
+
+    @property
+    def url(self) -> str:
+        return f"{SITE_URL.rstrip('/')}{self.path}/"  # WordPress permalinks end with a slash
+
+
+@dataclass(frozen=True)
+class Comment:
+    comment_id: int
+    post_id: int
+    at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class Mention:
+    mention_id: str
+    at: datetime  # UTC
+    source: str
+    brand: str
+    url: str
+    linked_url: str | None
+    text: str
+
+
+TOPICS = ("social-playbook", "content-roi", "dashboard-tips", "churn-signals", "attribution-101")
+OTHER_PAGES = {"/": 1500, "/pricing": 600, "/product": 520, "/contact": 150}
+LEGACY_POSTS = (
+    ("/blog/kpi-guide", "The complete KPI guide", date(2023, 5, 10), 180),
+    ("/blog/seo-basics", "SEO basics for small teams", date(2023, 9, 2), 140),
+    ("/blog/email-benchmarks", "Email benchmarks", date(2023, 12, 1), 110),
+)
+POST_EVERY_DAYS = 9
+LAST_POST_DAY = date(2027, 12, 31)
+
+
+def _followers(account: SocialAccount, day: date) -> int:
+    days = (day - EPOCH).days
+    return round(account.followers + account.growth * days + 240 * math.sin(days / 11))
+
+
+def social_day(account: SocialAccount, day: date) -> SocialDay:
+    """Deterministic daily insights of a social account."""
+    key = (account.platform, account.account_id, day.isoformat())
+    trend = 1 + 0.0006 * (day - EPOCH).days
+    impressions = round(
+        account.impressions * trend * WEEKDAY_FACTOR[day.weekday()] * noise(0.18, *key, "i")
+    )
+    reach = min(impressions, round(impressions * account.reach_ratio * noise(0.06, *key, "r")))
+    clicks = round(impressions * account.click_rate * noise(0.3, *key, "c"))
+    interactions = round(impressions * account.engagement_rate * noise(0.25, *key, "e"))
+    likes = round(interactions * 0.72)
+    comments = round(interactions * 0.17)
+    shares = interactions - likes - comments
+    followers = _followers(account, day)
+    if account.platform == "linkedin" and unit_noise(*key, "no-reach") < 0.15:
+        reach_value: int | None = None  # LinkedIn omits uniqueImpressionsCount some days
+    else:
+        reach_value = reach
+    return SocialDay(
+        impressions=impressions,
+        reach=reach_value,
+        engagements=interactions + clicks,
+        link_clicks=None if account.platform == "facebook" else clicks,
+        likes=likes,
+        comments=comments,
+        shares=shares,
+        followers=followers,
+        follower_gain=followers - _followers(account, day - timedelta(days=1)),
+    )
+
+
+def blog_posts() -> list[BlogPost]:
+    """The content inventory: three evergreen posts and a new post every ~9 days since EPOCH."""
+    posts = [
+        BlogPost(101 + i, path, title, published, _post_cost(path), "USD")
+        for i, (path, title, published, _) in enumerate(LEGACY_POSTS)
+    ]
+    n = 0
+    while True:
+        published = EPOCH + timedelta(days=POST_EVERY_DAYS * n + int(unit_noise("post", n) * 4))
+        if published > LAST_POST_DAY:
+            return posts
+        topic = TOPICS[n % len(TOPICS)]
+        path = f"/blog/{topic}-{n + 1}"
+        currency = "EUR" if n % 7 == 3 else "USD"  # a freelancer billed in euros
+        title = f"{topic.replace('-', ' ').capitalize()} #{n + 1}"
+        posts.append(BlogPost(200 + n, path, title, published, _post_cost(path), currency))
+        n += 1
+
+
+def _post_cost(path: str) -> Decimal:
+    return Decimal(str(round(250 + 900 * unit_noise("cost", path), 2))).quantize(Decimal("0.01"))
+
+
+def page_day(property_id: str, day: date, path: str, scale: float = 1.0) -> dict[str, int]:
+    """GA4 page-level numbers of one page path on one day (views, engagement seconds, leads)."""
+    key = (property_id, day.isoformat(), path)
+    season = WEEKDAY_FACTOR[day.weekday()]
+    if path in OTHER_PAGES:
+        views = round(OTHER_PAGES[path] * scale * season * noise(0.15, *key, "v"))
+        seconds_per_view = 31
+    else:
+        post = _posts_by_path().get(path)
+        if post is None or day < post.published:
+            return {"screenPageViews": 0, "userEngagementDuration": 0, "leads": 0}
+        legacy = {p: base for p, _, _, base in LEGACY_POSTS}
+        age = (day - post.published).days
+        base = legacy.get(path) or 40 * (0.3 + 2.6 * math.exp(-age / 6))
+        views = round(base * scale * season * noise(0.2, *key, "v"))
+        seconds_per_view = 52
+    return {
+        "screenPageViews": views,
+        "userEngagementDuration": round(views * seconds_per_view * noise(0.25, *key, "d")),
+        "leads": round(views * 0.006 * noise(0.6, *key, "l")),
+    }
+
+
+def page_paths(day: date) -> list[str]:
+    """Every page path with a possible page view on ``day``."""
+    return list(OTHER_PAGES) + [p.path for p in blog_posts() if p.published <= day]
+
+
+def comments_on(day: date) -> list[Comment]:
+    """Comments posted on ``day`` (UTC), a few per recent post, fewer on old ones."""
+    result = []
+    for post in blog_posts():
+        if post.published > day:
+            continue
+        age = (day - post.published).days
+        rate = 0.25 + 3.0 * math.exp(-age / 5)
+        count = int(rate * 2 * unit_noise("comments", post.post_id, day.isoformat()))
+        for i in range(count):
+            key = ("comment", post.post_id, day.isoformat(), i)
+            seconds = int(unit_noise(*key, "t") * 86_400)
+            at = datetime(day.year, day.month, day.day) + timedelta(seconds=seconds)
+            comment_id = 10_000 + int(unit_noise(*key, "id") * 2_000_000_000)
+            result.append(Comment(comment_id, post.post_id, at))
+    return result
+
+
+def mentions_on(day: date) -> list[Mention]:
+    """Social-listening mentions of the brand and its competitors on ``day`` (UTC)."""
+    posts = [p for p in blog_posts() if p.published <= day]
+    result = []
+    for brand, base in MENTION_BASE.items():
+        count = round(base * WEEKDAY_FACTOR[day.weekday()] * noise(0.3, "mentions", brand, day))
+        for i in range(count):
+            key = ("mention", brand, day.isoformat(), i)
+            roll, cumulative, source = unit_noise(*key, "s"), 0.0, MENTION_SOURCES[-1][0]
+            for name, weight in MENTION_SOURCES:
+                cumulative += weight
+                if roll < cumulative:
+                    source = name
+                    break
+            seconds = int(unit_noise(*key, "t") * 86_400)
+            at = datetime(day.year, day.month, day.day) + timedelta(seconds=seconds)
+            mention_id = hashlib.sha256("|".join(map(str, key)).encode()).hexdigest()[:16]
+            linked = None
+            if brand == SOV_BRAND and posts and unit_noise(*key, "l") < 0.3:
+                linked = posts[int(unit_noise(*key, "p") * len(posts))].url
+            result.append(
+                Mention(
+                    mention_id=mention_id,
+                    at=at,
+                    source=source,
+                    brand=brand,
+                    url=f"https://{source}.example/post/{mention_id}",
+                    linked_url=linked,
+                    text=f"What do you think of {brand}? Comparing dashboards this week.",
+                )
+            )
+    return result
+
+
+_POSTS_CACHE: dict[str, BlogPost] = {}
+
+
+def _posts_by_path() -> dict[str, BlogPost]:
+    if not _POSTS_CACHE:
+        _POSTS_CACHE.update({p.path: p for p in blog_posts()})
+    return _POSTS_CACHE

@@ -15,7 +15,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sources.emulators.company import CHANNEL_GROUPS, LANDING_PAGES, Company
+from sources.emulators.company import (
+    CHANNEL_GROUPS,
+    LANDING_PAGES,
+    Company,
+    page_day,
+    page_paths,
+)
 from sources.emulators.google_auth import GoogleAuth
 from sources.emulators.server import EmulatorServer, Request, Response
 
@@ -49,6 +55,7 @@ _FIELD = {
 SUPPORTED_DIMENSIONS = (
     ("date", "sessionDefaultChannelGroup"),
     ("date", "landingPage"),
+    ("date", "pagePath"),
     ("date",),
     (),
 )
@@ -225,12 +232,31 @@ class GA4Emulator:
                     ]
                     if any(values):
                         rows.append(([ymd, channel], values))
+            elif dims[1] == "pagePath":
+                rows.extend(self._page_rows(property_id, day, ymd, metrics, event_filter))
             else:
                 for page in LANDING_PAGES:
                     totals = self.company.landing_page_day(property_id, day, page)
                     values = [totals.get(m, 0) for m in metrics]
                     if any(values):
                         rows.append(([ymd, page], values))
+        return rows
+
+    def _page_rows(
+        self, property_id: str, day: date, ymd: str, metrics: list[str], event_filter: str | None
+    ) -> list[tuple[list[str], list[Any]]]:
+        rows = []
+        scale = self.company.property_scale.get(property_id, 1.0)
+        for path in page_paths(day):
+            numbers = page_day(property_id, day, path, scale)
+            values = [
+                (numbers["leads"] if event_filter == self.lead_event else 0)
+                if m == "eventCount"
+                else numbers.get(m, 0)
+                for m in metrics
+            ]
+            if any(values):
+                rows.append(([ymd, path], values))
         return rows
 
     def _channel_metric(

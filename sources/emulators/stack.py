@@ -22,6 +22,7 @@ from sources.emulators.mailchimp import MailchimpEmulator
 from sources.emulators.pagespeed import PageSpeedEmulator
 from sources.emulators.search_console import SearchConsoleEmulator
 from sources.emulators.server import EmulatorServer
+from sources.emulators.social_content import SocialContentEmulators, social_content_settings
 
 DEMO_PROPERTIES = {"250000001": 1.0, "250000002": 0.35}
 # Mixed case on purpose: tracked keywords match queries exactly, ignoring case.
@@ -37,6 +38,7 @@ class EmulatorStack:
     ga4: GA4Emulator
     ecb: EcbEmulator
     service_account: Path
+    social: SocialContentEmulators
     mailchimp: MailchimpEmulator | None = None
     search_console: SearchConsoleEmulator | None = None
     pagespeed: PageSpeedEmulator | None = None
@@ -77,6 +79,8 @@ def demo_settings(
         "AHREFS_API_TOKEN": ahrefs.DEMO_TOKEN,
         "AHREFS_TARGET": SITE_DOMAIN,
         "AHREFS_BASE_URL": base_url,
+        # Social insights, mentions, content (issue 6)
+        **social_content_settings(base_url, service_account.parent),
     }
 
 
@@ -104,7 +108,8 @@ def build_stack(
     ga4.register(server)
     ecb = EcbEmulator()
     ecb.register(server)
-    stack = EmulatorStack(server, company, auth, ga4, ecb, service_account)
+    social = SocialContentEmulators.build(server)
+    stack = EmulatorStack(server, company, auth, ga4, ecb, service_account, social)
     stack.mailchimp = MailchimpEmulator(stack.email)
     stack.search_console = SearchConsoleEmulator(stack.seo, auth)
     stack.pagespeed = PageSpeedEmulator(stack.seo)

@@ -4,3 +4,7 @@ union all
 select * from {{ ref('int_kpi_daily__email') }}
 union all
 select * from {{ ref('int_kpi_daily__seo') }}
+union all
+select * from {{ ref('int_kpi_daily__social') }}
+union all
+select * from {{ ref('int_kpi_daily__content') }}

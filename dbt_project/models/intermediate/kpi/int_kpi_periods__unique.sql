@@ -29,3 +29,7 @@ select
     last_day.last_observed_day
 from users
 cross join last_day
+union all
+-- social.reach (average daily reach for weeks/months) and social.follower_growth (snapshot)
+select kpi_id, segment, grain, period_start, value, last_observed_day
+from {{ ref('int_kpi_periods__social') }}

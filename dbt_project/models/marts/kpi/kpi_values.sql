@@ -7,7 +7,8 @@
 }}
 -- Every KPI at every grain (day, ISO week, month) and segment, from the daily components.
 -- Ratios are sum(numerator) / sum(denominator) over the period, never an average of daily ratios;
--- snapshots take the last observation; unique counts come from period-level pulls.
+-- snapshots take the last observation; unique counts come from period-level pulls; ratios with a
+-- distinct-count side (content pieces viewed) come per period from int_kpi_periods__ratio.
 -- Incremental: a run rebuilds every period that overlaps its partition window.
 with catalog as (
     select * from {{ ref('stg_kpi__catalog') }}
@@ -98,10 +99,27 @@ uniques as (
     from {{ ref('int_kpi_periods__unique') }} as u
 ),
 
+period_ratios as (
+    select
+        p.kpi_id,
+        p.grain,
+        p.period_start,
+        {{ period_end('p.grain', 'p.period_start') }} as period_end,
+        p.segment,
+        {{ safe_divide('p.numerator', 'p.denominator') }} as value,
+        p.numerator,
+        p.denominator,
+        cast(null as {{ dbt.type_bigint() }}) as days_observed,
+        p.last_observed_day
+    from {{ ref('int_kpi_periods__ratio') }} as p
+),
+
 unioned as (
     select * from additive
     union all
     select * from uniques
+    union all
+    select * from period_ratios
 )
 
 select
