@@ -131,6 +131,17 @@ def load_daily_series(
     return series
 
 
+# What a result that judged nothing still carries, so every result has the same fields.
+_EMPTY = {
+    "evaluated_day": None,
+    "value": None,
+    "expected": None,
+    "bounds": None,
+    "score": None,
+    "consecutive_breaches": 0,
+}
+
+
 def _severity(name: str | None) -> dg.AssetCheckSeverity:
     return dg.AssetCheckSeverity.ERROR if name == "ERROR" else dg.AssetCheckSeverity.WARN
 
@@ -161,7 +172,14 @@ def target_result(
             asset_key=KPI_VALUES,
             passed=True,
             description=text,
-            metadata={**base, "outcome": "no_target", "explanation": text, "evaluated_day": None},
+            metadata={
+                **base,
+                **_EMPTY,
+                "method": "target pacing",
+                "parameters": {"direction": kpi.direction},
+                "outcome": "no_target",
+                "explanation": text,
+            },
         )
     row = chosen.row
     text = target_explanation(kpi, chosen)
@@ -248,7 +266,14 @@ def drift_result(
             asset_key=KPI_VALUES,
             passed=True,
             description=text,
-            metadata={**base, "outcome": "no_data", "explanation": text, "evaluated_day": None},
+            metadata={
+                **base,
+                **_EMPTY,
+                "method": METHOD,
+                "parameters": {**params.as_dict(), "direction": kpi.direction},
+                "outcome": "no_data",
+                "explanation": text,
+            },
         )
     text = drift_explanation(kpi, chosen, params)
     flagged = [f"{d.day}: {d.outcome} ({d.score:+.1f})" for d in in_window if d.severity]
