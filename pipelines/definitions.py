@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.alert_sensor import AlertsResource, kpi_alert_sensor
 from pipelines.backlinks import backlinks_raw
 from pipelines.catalog_asset import kpi_catalog
 from pipelines.content import content_costs_raw, wordpress_raw
 from pipelines.dbt import dbt_resource, kpi_dbt_models
+from pipelines.freshness import freshness_job, kpi_freshness_schedule, source_freshness_checks
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
+from pipelines.kpi_checks import MonitoringResource, kpi_checks
 from pipelines.mailchimp import mailchimp_raw
 from pipelines.mentions import mentions_raw
 from pipelines.pagespeed import pagespeed_raw
@@ -23,6 +26,7 @@ from pipelines.resources import (
     SearchConsoleResource,
     WarehouseResource,
 )
+from pipelines.revisions import kpi_revisions
 from pipelines.schedules import daily_job, kpi_daily_schedule
 from pipelines.search_console import search_console_raw
 from pipelines.social import linkedin_raw, meta_graph_raw
@@ -32,17 +36,16 @@ from pipelines.social_resources import (
     MetaGraphResource,
     WordPressResource,
 )
+from pipelines.targets_asset import kpi_targets
 
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 
 defs = dg.Definitions(
     assets=[
         kpi_catalog,
+        kpi_targets,
         ga4_raw,
         fx_rates,
-        kpi_dbt_models,
-        build_publish_asset(MART_KEYS),
-        build_scorecard_asset(MART_KEYS),
         mailchimp_raw,
         search_console_raw,
         pagespeed_raw,
@@ -52,9 +55,15 @@ defs = dg.Definitions(
         mentions_raw,
         wordpress_raw,
         content_costs_raw,
+        kpi_dbt_models,
+        kpi_revisions,
+        build_publish_asset(MART_KEYS),
+        build_scorecard_asset(MART_KEYS),
     ],
-    jobs=[daily_job],
-    schedules=[kpi_daily_schedule],
+    asset_checks=[kpi_checks, source_freshness_checks],
+    jobs=[daily_job, freshness_job],
+    schedules=[kpi_daily_schedule, kpi_freshness_schedule],
+    sensors=[kpi_alert_sensor],
     # Every step that matters queues on the single-slot warehouse pool anyway: one process per
     # run is faster than a process per step and keeps one DuckDB writer per run.
     executor=dg.in_process_executor,
@@ -71,5 +80,7 @@ defs = dg.Definitions(
         "mentions": MentionsResource(),
         "wordpress": WordPressResource(),
         "dbt": dbt_resource(),
+        "monitoring": MonitoringResource(),
+        "alerts": AlertsResource(),
     },
 )

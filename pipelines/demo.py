@@ -102,6 +102,30 @@ def materialize(env: dict[str, str], start: date, end: date, select: str = "*") 
     subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True)
 
 
+def print_monitoring(database: Path) -> None:
+    """Targets and drift: what the checks say, next to the incidents the demo company injects."""
+    from pipelines.schedules import LOOKBACK_DAYS
+    from pipelines.summary import render_drift, render_targets
+    from sources.emulators.company import incident_on
+
+    today = date.today()
+    print("Targets (marts.kpi_status, latest period; config/targets.yml):")
+    print(render_targets(database))
+    print()
+    print("Drift against each KPI's own history vs the incidents injected into the demo data:")
+    print(
+        render_drift(
+            database,
+            lambda day: incident.kind if (incident := incident_on(day)) else None,
+            lambda day: (today - day).days < LOOKBACK_DAYS,
+        )
+    )
+    print(
+        "The same results are the `<kpi>__target` / `<kpi>__drift` checks of marts/kpi_values in "
+        "the UI (the run's window: worst day for drift, latest day for targets)."
+    )
+
+
 def run_demo(days: int = DEMO_DAYS) -> None:
     from pipelines.summary import render
 
@@ -120,6 +144,8 @@ def run_demo(days: int = DEMO_DAYS) -> None:
     print()
     print(f"KPI summary ({start} .. {end}, demo company, segment 'all'):")
     print(render(database, "week"))
+    print()
+    print_monitoring(database)
     print()
     print(f"Warehouse: {database}")
     print("Next steps:")

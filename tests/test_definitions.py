@@ -12,6 +12,7 @@ from pipelines.schedules import kpi_daily_schedule
 
 EXPECTED_ASSETS = {
     "raw/kpi_catalog",
+    "raw/kpi_targets",
     "raw/ga4__traffic",
     "raw/ga4__leads",
     "raw/ga4__landing_pages",
@@ -24,6 +25,7 @@ EXPECTED_ASSETS = {
     "staging/stg_ga4__landing_pages",
     "staging/stg_ga4__users",
     "staging/stg_kpi__catalog",
+    "staging/stg_kpi__targets",
     "intermediate/int_web_traffic_with_leads",
     "intermediate/int_kpi_daily__web",
     "intermediate/int_kpi_daily",
@@ -86,6 +88,10 @@ EXPECTED_ASSETS = {
     "marts/fct_share_of_voice_daily",
     "marts/dim_content",
     "marts/fct_content_daily",
+    "marts/kpi_targets",
+    "marts/kpi_status_daily",
+    "marts/kpi_status",
+    "marts/kpi_revisions",
 }
 
 
@@ -128,3 +134,23 @@ def test_the_mailchimp_lookback_is_settable_when_the_schedule_ticks(monkeypatch)
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 10, 6))
     request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
     assert request.tags["dagster/asset_partition_range_start"] == "2025-03-03"
+
+
+def test_every_catalog_kpi_has_a_target_and_a_drift_check_on_kpi_values() -> None:
+    from pipelines.catalog import load_catalog
+
+    keys = defs.resolve_asset_graph().asset_check_keys
+    on_kpi_values = {k.name for k in keys if k.asset_key == dg.AssetKey(["marts", "kpi_values"])}
+    for kpi in load_catalog().kpis:
+        slug = kpi.id.replace(".", "__")
+        assert {f"{slug}__target", f"{slug}__drift"} <= on_kpi_values, kpi.id
+    fresh = {k.asset_key.to_user_string() for k in keys if k.name == "source_fresh"}
+    assert "raw/ga4__traffic" in fresh
+
+
+def test_freshness_job_and_alert_sensor_are_registered() -> None:
+    from pipelines.freshness import kpi_freshness_schedule
+
+    assert defs.resolve_job_def("kpi_freshness") is not None
+    assert kpi_freshness_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert defs.resolve_sensor_def("kpi_alert_sensor") is not None

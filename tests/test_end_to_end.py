@@ -290,7 +290,7 @@ def test_rerunning_a_range_gives_identical_tables(warehouse) -> None:
 def test_dbt_unit_tests_for_the_roll_ups_pass(warehouse) -> None:
     database, _ = warehouse
     result = subprocess.run(
-        [dbt_executable(), "test", "--select", "test_type:unit", "--profiles-dir", "."],
+        [dbt_executable(), "test", "--select", "test_type:unit,kpi_values", "--profiles-dir", "."],
         cwd=DBT_PROJECT_DIR,
         env={**os.environ, "KPI_DUCKDB_PATH": str(database)},
         capture_output=True,

@@ -10,7 +10,8 @@ renamed as (
         unit,
         direction,
         aggregation,
-        formula
+        formula,
+        min_denominator
     from source
 )
 

@@ -1,0 +1,232 @@
+"""Drift of a daily KPI series against its own history: robust on short, weekly-seasonal series.
+
+Pure functions, no Dagster. For each day, in calendar order:
+
+- baseline = median of the same weekday over the last ``weeks`` weeks (at least ``min_points``
+  values, else ``insufficient_history``), leaving out days already flagged;
+- residual = ln(value / baseline); scale = 1.4826 x MAD of the past residuals of the same window
+  (unflagged days only), floored at ``mad_floor``; score = residual / scale;
+- WARN when |score| > ``warn_score`` and the change exceeds ``min_change`` in the KPI's bad
+  direction; ERROR when the bad-side score exceeds ``error_score`` on this day and the day before,
+  or ``error_score_single`` on one day. A provisional day (its source may still restate it) is
+  evaluated but capped at WARN.
+- A day beyond both thresholds in either direction is *flagged* and excluded from later baselines
+  and scales, so an incident does not become the new normal (only the bad direction alerts).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+WARN = "WARN"
+ERROR = "ERROR"
+METHOD = "same-weekday median, log-ratio / (1.4826 x MAD)"
+
+
+@dataclass(frozen=True)
+class DriftParams:
+    weeks: int = 8
+    min_points: int = 3
+    min_residuals: int = 7
+    mad_floor: float = 0.02
+    warn_score: float = 3.0
+    min_change: float = 0.10
+    error_score: float = 3.5
+    error_score_single: float = 5.0
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DriftDay:
+    """The evaluation of one day. ``outcome``: ok, anomaly (good direction), warn, error,
+    insufficient_history, insufficient_volume or no_data."""
+
+    day: date
+    outcome: str
+    value: float | None = None
+    expected: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    score: float | None = None
+    change: float | None = None
+    scale: float | None = None
+    baseline_points: int = 0
+    consecutive_breaches: int = 0
+    provisional: bool = False
+    capped: bool = False
+    flagged: bool = False
+
+    @property
+    def severity(self) -> str | None:
+        return {"warn": WARN, "error": ERROR}.get(self.outcome)
+
+
+@dataclass
+class _State:
+    values: dict[date, float] = field(default_factory=dict)
+    residuals: dict[date, float] = field(default_factory=dict)
+    flagged: set[date] = field(default_factory=set)
+
+
+def bad_side(score: float, direction: str) -> float:
+    """The score signed so that positive is the KPI's bad direction."""
+    return -score if direction == "higher" else score
+
+
+def robust_scale(residuals: list[float], floor: float) -> float:
+    """1.4826 x the median absolute deviation, floored (a perfectly flat history gives the floor)."""
+    center = statistics.median(residuals)
+    mad = statistics.median(abs(r - center) for r in residuals)
+    return max(1.4826 * mad, floor)
+
+
+def evaluate_series(
+    values: Mapping[date, float | None],
+    direction: str,
+    *,
+    denominators: Mapping[date, float | None] | None = None,
+    min_denominator: float = 0.0,
+    provisional: Callable[[date], bool] = lambda _day: False,
+    params: DriftParams = DriftParams(),
+) -> dict[date, DriftDay]:
+    """Evaluate every calendar day from the first to the last day of ``values``, in order."""
+    if not values:
+        return {}
+    state = _State()
+    results: dict[date, DriftDay] = {}
+    day, last = min(values), max(values)
+    while day <= last:
+        results[day] = _evaluate_day(
+            day,
+            values,
+            direction,
+            denominators,
+            min_denominator,
+            provisional,
+            params,
+            state,
+            results,
+        )
+        day += timedelta(days=1)
+    return results
+
+
+def _evaluate_day(
+    day: date,
+    values: Mapping[date, float | None],
+    direction: str,
+    denominators: Mapping[date, float | None] | None,
+    min_denominator: float,
+    provisional: Callable[[date], bool],
+    params: DriftParams,
+    state: _State,
+    results: Mapping[date, DriftDay],
+) -> DriftDay:
+    value = values.get(day)
+    is_provisional = provisional(day)
+    if value is None:
+        return DriftDay(day, "no_data", provisional=is_provisional)
+    if denominators is not None and min_denominator > 0:
+        denominator = denominators.get(day)
+        if denominator is None or denominator < min_denominator:
+            return DriftDay(day, "insufficient_volume", value=value, provisional=is_provisional)
+    state.values[day] = value
+
+    points = [
+        state.values[past]
+        for k in range(1, params.weeks + 1)
+        if (past := day - timedelta(days=7 * k)) in state.values
+        and past not in state.flagged
+        and state.values[past] > 0
+    ]
+    if len(points) < params.min_points:
+        return DriftDay(
+            day,
+            "insufficient_history",
+            value=value,
+            baseline_points=len(points),
+            provisional=is_provisional,
+        )
+    expected = statistics.median(points)
+    residual = math.log(max(value, expected * 1e-3) / expected)
+    window_start = day - timedelta(days=7 * params.weeks)
+    past_residuals = [
+        r for d, r in state.residuals.items() if window_start <= d < day and d not in state.flagged
+    ]
+    state.residuals[day] = residual
+    if len(past_residuals) < params.min_residuals:
+        return DriftDay(
+            day,
+            "insufficient_history",
+            value=value,
+            expected=expected,
+            baseline_points=len(points),
+            provisional=is_provisional,
+        )
+    scale = robust_scale(past_residuals, params.mad_floor)
+    score = residual / scale
+    change = value / expected - 1
+    bad = bad_side(score, direction)
+    band = math.exp(params.warn_score * scale)
+    lower = expected * min(1 / band, 1 - params.min_change)
+    upper = expected * max(band, 1 + params.min_change)
+
+    previous = results.get(day - timedelta(days=1))
+    previous_bad = (
+        bad_side(previous.score, direction)
+        if previous is not None and previous.score is not None
+        else None
+    )
+    big_change = abs(change) > params.min_change
+    anomalous = abs(score) > params.warn_score and big_change
+    outcome = "ok"
+    if anomalous:
+        outcome = "anomaly"
+        if bad > params.warn_score:
+            outcome = "warn"
+            twice = (
+                bad > params.error_score
+                and previous_bad is not None
+                and previous_bad > params.error_score
+            )
+            if bad > params.error_score_single or twice:
+                outcome = "error"
+    capped = outcome == "error" and is_provisional
+    if capped:
+        outcome = "warn"
+    if anomalous:
+        state.flagged.add(day)
+    breach = bad > params.warn_score and big_change
+    consecutive = 0
+    if breach:
+        consecutive = 1 + (previous.consecutive_breaches if previous is not None else 0)
+    return DriftDay(
+        day,
+        outcome,
+        value=value,
+        expected=expected,
+        lower=lower,
+        upper=upper,
+        score=score,
+        change=change,
+        scale=scale,
+        baseline_points=len(points),
+        consecutive_breaches=consecutive,
+        provisional=is_provisional,
+        capped=capped,
+        flagged=anomalous,
+    )
+
+
+def worst_day(days: list[DriftDay]) -> DriftDay | None:
+    """The day a window's check reports: the most severe, the latest among equals."""
+    if not days:
+        return None
+    rank = {"error": 3, "warn": 2}
+    return max(days, key=lambda d: (rank.get(d.outcome, 0), d.day))
