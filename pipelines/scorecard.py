@@ -51,6 +51,7 @@ class Tile:
     status: str = "no_target"
     explanation: str = ""
     history_targets: dict[date, float] = field(default_factory=dict)
+    target_grain: str = "week"
 
     @property
     def change(self) -> float | None:
@@ -95,31 +96,47 @@ def load_tiles(con: duckdb.DuckDBPyConnection) -> list[Tile]:
         tile = Tile(kpi=kpi, points=points, current_week=points[-1][0], value=points[-1][1])
         tile.previous = points[-2][1] if len(points) > 1 else None
         if kpi.id in status:
-            tile.target, tile.status, tile.explanation, tile.history_targets = status[kpi.id]
+            target, tile.status, tile.explanation, tile.history_targets, grain = status[kpi.id]
+            tile.target, tile.target_grain = target, grain
         tiles.append(tile)
     return tiles
 
 
 def _status(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
-    """Latest weekly target, status and explanation per KPI, when the targets mart exists."""
+    """Per KPI (segment ``all``): target, status and explanation of its latest targeted period
+    (the month when monthly targets exist, else the week), and the weekly targets for the chart."""
     if not _table_exists(con, "marts", "kpi_status"):
         return {}
-    columns = {r[0] for r in con.execute("describe marts.kpi_status").fetchall()}
-    explanation = "explanation" if "explanation" in columns else "''"
     rows = con.execute(
-        f"""
-        select kpi_id, period_start, target, status, {explanation}
+        """
+        select kpi_id, grain, period_start, period_end, target, status, actual,
+               expected_to_date, gap_pct
         from marts.kpi_status
-        where grain = 'week' and segment = 'all'
+        where segment = 'all' and grain in ('week', 'month')
         order by kpi_id, period_start
         """
     ).fetchall()
+    latest: dict[str, dict[str, tuple]] = defaultdict(dict)
+    weekly: dict[str, dict[date, float]] = defaultdict(dict)
+    for row in rows:
+        kpi_id, grain, period_start, *_ = row
+        latest[kpi_id][grain] = row  # ordered by period_start: the last one wins
+        if grain == "week" and row[4] is not None:
+            weekly[kpi_id][period_start] = row[4]
+    catalog = load_catalog()
     result: dict[str, tuple] = {}
-    for kpi_id, period_start, target, state, text in rows:
-        history = result[kpi_id][3] if kpi_id in result else {}
-        if target is not None:
-            history[period_start] = target
-        result[kpi_id] = (target, state or "no_target", text or "", history)
+    for kpi_id, by_grain in latest.items():
+        row = by_grain.get("month") or by_grain["week"]
+        _, grain, start, end, target, state, actual, expected, gap_pct = row
+        text = ""
+        if state in ("at_risk", "off_track") and actual is not None and expected is not None:
+            kpi = catalog[kpi_id]
+            side = "above" if (gap_pct or 0) > 0 else "below"
+            text = (
+                f"{kpi_id} {format_value(kpi, actual)} is {abs(gap_pct or 0):.0%} {side} the "
+                f"expected {format_value(kpi, expected)} for the {grain} {start}..{end}"
+            )
+        result[kpi_id] = (target, state or "no_target", text, weekly.get(kpi_id, {}), grain)
     return result
 
 
