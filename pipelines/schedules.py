@@ -4,11 +4,23 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import fx, ga4
+from pipelines import fx, ga4, hubspot, stripe, zendesk
 from pipelines.partitions import daily_partitions
 
 # The longest lookback of any source: the whole range is re-pulled and rebuilt each morning.
-LOOKBACK_DAYS = max([ga4.LOOKBACK_DAYS, fx.LOOKBACK_DAYS])
+FIXED_LOOKBACKS = [
+    ga4.LOOKBACK_DAYS,
+    fx.LOOKBACK_DAYS,
+    hubspot.LOOKBACK_DAYS,
+    zendesk.LOOKBACK_DAYS,
+]
+LOOKBACK_DAYS = max([*FIXED_LOOKBACKS, stripe.DEFAULT_LOOKBACK_DAYS])  # with default settings
+
+
+def lookback_days() -> int:
+    """The lookback at tick time: ``STRIPE_LOOKBACK_DAYS`` is read then, not at import."""
+    return max([*FIXED_LOOKBACKS, stripe.lookback_days()])
+
 
 daily_job = dg.define_asset_job(
     "kpi_daily",
@@ -26,7 +38,7 @@ daily_job = dg.define_asset_job(
 )
 def kpi_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     yesterday = (context.scheduled_execution_time - timedelta(days=1)).date()
-    first = yesterday - timedelta(days=LOOKBACK_DAYS - 1)
+    first = yesterday - timedelta(days=lookback_days() - 1)
     first = max(first, daily_partitions.start.date())
     return dg.RunRequest(
         run_key=f"daily-{yesterday.isoformat()}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sources.emulators.company import Company
+from sources.emulators import hubspot, stripe, zendesk
+from sources.emulators.company import BusinessActivity, Company
 from sources.emulators.ecb import EcbEmulator
 from sources.emulators.ga4 import GA4Emulator, PropertySettings
 from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
@@ -22,6 +23,10 @@ class EmulatorStack:
     ga4: GA4Emulator
     ecb: EcbEmulator
     service_account: Path
+    # Sales, CRM and customer service: one BusinessActivity behind all three.
+    stripe: stripe.StripeEmulator | None = None
+    hubspot: hubspot.HubSpotEmulator | None = None
+    zendesk: zendesk.ZendeskEmulator | None = None
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
@@ -41,6 +46,17 @@ def demo_settings(
         "GOOGLE_OAUTH_TOKEN_URL": base_url + TOKEN_PATH,
         # FX rates
         "FX_BASE_URL": base_url,
+        # Stripe
+        "STRIPE_BASE_URL": base_url,
+        "STRIPE_API_KEY": stripe.DEMO_API_KEY,
+        # HubSpot
+        "HUBSPOT_BASE_URL": base_url,
+        "HUBSPOT_ACCESS_TOKEN": hubspot.DEMO_ACCESS_TOKEN,
+        # Zendesk
+        "ZENDESK_BASE_URL": base_url,
+        "ZENDESK_SUBDOMAIN": zendesk.DEMO_SUBDOMAIN,
+        "ZENDESK_EMAIL": zendesk.DEMO_EMAIL,
+        "ZENDESK_API_TOKEN": zendesk.DEMO_API_TOKEN,
     }
 
 
@@ -68,4 +84,11 @@ def build_stack(
     ga4.register(server)
     ecb = EcbEmulator()
     ecb.register(server)
-    return EmulatorStack(server, company, auth, ga4, ecb, service_account)
+    activity = BusinessActivity(company)
+    payments = stripe.StripeEmulator(activity)
+    payments.register(server)
+    crm = hubspot.HubSpotEmulator(activity)
+    crm.register(server)
+    support = zendesk.ZendeskEmulator(activity)
+    support.register(server)
+    return EmulatorStack(server, company, auth, ga4, ecb, service_account, payments, crm, support)

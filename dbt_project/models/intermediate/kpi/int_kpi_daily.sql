@@ -1,2 +1,8 @@
 -- Every source's daily KPI components in one relation. A new source adds one union branch.
 select * from {{ ref('int_kpi_daily__web') }}
+union all
+select * from {{ ref('int_kpi_daily__sales') }}
+union all
+select * from {{ ref('int_kpi_daily__crm') }}
+union all
+select * from {{ ref('int_kpi_daily__customer_service') }}

@@ -29,3 +29,6 @@ select
     last_day.last_observed_day
 from users
 cross join last_day
+union all
+-- customer_service.median_response_time: a median per period, from ticket rows
+select * from {{ ref('int_kpi_periods__customer_service') }}
