@@ -38,7 +38,7 @@ select
         as {{ type_double() }}) as gross_amount_reporting,
     cast({{ to_reporting_currency('d.refunded_amount', 'd.currency_code', 'fx.rate_to_reporting') }}
         as {{ type_double() }}) as refunded_amount_reporting,
-    cast({{ to_reporting_currency('d.gross_amount - d.refunded_amount', 'd.currency_code', 'fx.rate_to_reporting') }}
+    cast({{ to_reporting_currency('(d.gross_amount - d.refunded_amount)', 'd.currency_code', 'fx.rate_to_reporting') }}
         as {{ type_double() }}) as net_revenue_reporting,
     {{ reporting_currency() }} as reporting_currency
 from daily as d
