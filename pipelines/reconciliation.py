@@ -7,7 +7,6 @@ over the days both sources cover, and WARNs when a month is off by more than
 ``RECONCILIATION_TOLERANCE`` (default 0.10 of Stripe revenue).
 """
 
-
 from datetime import date
 
 import dagster as dg

@@ -8,7 +8,9 @@ objects (charges, contacts, tickets, ratings) and the emulated ECB rates.
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +22,7 @@ import duckdb
 import pytest
 
 from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import dbt_resource, kpi_dbt_models
+from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
 from pipelines.hubspot import hubspot_raw
@@ -452,3 +454,25 @@ def test_rerunning_part_of_the_range_gives_identical_raw_tables(warehouse) -> No
     assert before == after
     tickets = result.asset_materializations_for_node("zendesk_raw")[0].metadata
     assert tickets["resumed_from"].value == "cursor"  # the saved cursor, not a new start_time
+
+
+def test_dbt_unit_tests_for_cost_per_lead_and_the_median_pass(warehouse) -> None:
+    database, _, _ = warehouse
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "test",
+            "--select",
+            "int_kpi_daily__crm,test_type:unit",
+            "int_kpi_periods__customer_service,test_type:unit",
+            "--profiles-dir",
+            ".",
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "KPI_DUCKDB_PATH": str(database)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS=2" in result.stdout
