@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -285,6 +285,7 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
     """Two `dagster asset materialize ... --partition-range` processes started together on one
     warehouse: the `duckdb_warehouse` pool queues their steps instead of a DuckDB lock error."""
     stack = build_stack(tmp_path / "sa.json", properties={"250000001": 1.0})
+    stack.pin_business_clock(datetime(2025, 3, 6, tzinfo=UTC))  # Stripe/HubSpot/Zendesk "now"
     stack.server.start()
     env = {
         **os.environ,

@@ -123,8 +123,7 @@ def warehouse(
     patch.setenv("KPI_REPORTING_CURRENCY", "USD")
     patch.delenv("HUBSPOT_LEAD_STAGES", raising=False)
     stack = build_stack(tmp / "service_account.json", properties=dict.fromkeys(PROPERTIES, 1.0))
-    for emulator in (stack.stripe, stack.hubspot, stack.zendesk):
-        emulator.now = lambda: NOW  # type: ignore[union-attr]
+    stack.pin_business_clock(NOW)
     stack.server.start()
     try:
         result = materialize_range(stack, START, END)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sources.emulators import hubspot, stripe, zendesk
@@ -27,6 +28,14 @@ class EmulatorStack:
     stripe: stripe.StripeEmulator | None = None
     hubspot: hubspot.HubSpotEmulator | None = None
     zendesk: zendesk.ZendeskEmulator | None = None
+
+    def pin_business_clock(self, moment: datetime) -> None:
+        """Stripe, HubSpot and Zendesk answer as of ``moment`` (their objects change over time:
+        refunds, lifecycle stages, ticket states). Tests of old windows pin it near the window,
+        or a modified-since pull would stream every change from then until today."""
+        for emulator in (self.stripe, self.hubspot, self.zendesk):
+            if emulator is not None:
+                emulator.now = lambda: moment
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
