@@ -12,11 +12,13 @@ from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.freshness import freshness_job, kpi_freshness_schedule, source_freshness_checks
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
+from pipelines.hubspot import hubspot_raw
 from pipelines.kpi_checks import MonitoringResource, kpi_checks
 from pipelines.mailchimp import mailchimp_raw
 from pipelines.mentions import mentions_raw
 from pipelines.pagespeed import pagespeed_raw
 from pipelines.publish import build_publish_asset, build_scorecard_asset
+from pipelines.reconciliation import ga4_revenue_reconciles_with_stripe
 from pipelines.resources import (
     BacklinksResource,
     FxResource,
@@ -26,6 +28,7 @@ from pipelines.resources import (
     SearchConsoleResource,
     WarehouseResource,
 )
+from pipelines.resources_business import HubSpotResource, StripeResource, ZendeskResource
 from pipelines.revisions import kpi_revisions
 from pipelines.schedules import daily_job, kpi_daily_schedule
 from pipelines.search_console import search_console_raw
@@ -36,7 +39,9 @@ from pipelines.social_resources import (
     MetaGraphResource,
     WordPressResource,
 )
+from pipelines.stripe import stripe_raw
 from pipelines.targets_asset import kpi_targets
+from pipelines.zendesk import zendesk_raw
 
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 
@@ -55,17 +60,18 @@ defs = dg.Definitions(
         mentions_raw,
         wordpress_raw,
         content_costs_raw,
+        stripe_raw,
+        hubspot_raw,
+        zendesk_raw,
         kpi_dbt_models,
         kpi_revisions,
         build_publish_asset(MART_KEYS),
         build_scorecard_asset(MART_KEYS),
     ],
-    asset_checks=[kpi_checks, source_freshness_checks],
+    asset_checks=[kpi_checks, source_freshness_checks, ga4_revenue_reconciles_with_stripe],
     jobs=[daily_job, freshness_job],
     schedules=[kpi_daily_schedule, kpi_freshness_schedule],
     sensors=[kpi_alert_sensor],
-    # Every step that matters queues on the single-slot warehouse pool anyway: one process per
-    # run is faster than a process per step and keeps one DuckDB writer per run.
     executor=dg.in_process_executor,
     resources={
         "warehouse": WarehouseResource(),
@@ -79,6 +85,9 @@ defs = dg.Definitions(
         "linkedin": LinkedInResource(),
         "mentions": MentionsResource(),
         "wordpress": WordPressResource(),
+        "stripe": StripeResource(),
+        "hubspot": HubSpotResource(),
+        "zendesk": ZendeskResource(),
         "dbt": dbt_resource(),
         "monitoring": MonitoringResource(),
         "alerts": AlertsResource(),

@@ -104,7 +104,7 @@ def materialize(env: dict[str, str], start: date, end: date, select: str = "*") 
 
 def print_monitoring(database: Path) -> None:
     """Targets and drift: what the checks say, next to the incidents the demo company injects."""
-    from pipelines.schedules import LOOKBACK_DAYS
+    from pipelines.schedules import lookback_days
     from pipelines.summary import render_drift, render_targets
     from sources.emulators.company import incident_on
 
@@ -117,7 +117,7 @@ def print_monitoring(database: Path) -> None:
         render_drift(
             database,
             lambda day: incident.kind if (incident := incident_on(day)) else None,
-            lambda day: (today - day).days < LOOKBACK_DAYS,
+            lambda day: (today - day).days < lookback_days(),
         )
     )
     print(

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import content, fx, ga4, mailchimp, search_console, social
+from pipelines import content, fx, ga4, hubspot, mailchimp, search_console, social, stripe, zendesk
 from pipelines.partitions import daily_partitions
 
 
 def lookback_days() -> int:
     """The longest lookback of any source, read at tick time (some are settable, e.g.
-    MAILCHIMP_LOOKBACK_DAYS): the whole range is re-pulled and rebuilt each morning."""
+    MAILCHIMP_LOOKBACK_DAYS, STRIPE_LOOKBACK_DAYS): the whole range is re-pulled and rebuilt
+    each morning."""
     return max(
         [
             ga4.LOOKBACK_DAYS,
@@ -19,6 +20,9 @@ def lookback_days() -> int:
             search_console.LOOKBACK_DAYS,
             social.LOOKBACK_DAYS,
             content.LOOKBACK_DAYS,
+            hubspot.LOOKBACK_DAYS,
+            zendesk.LOOKBACK_DAYS,
+            stripe.lookback_days(),
         ]
     )
 

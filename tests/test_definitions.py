@@ -92,6 +92,34 @@ EXPECTED_ASSETS = {
     "marts/kpi_status_daily",
     "marts/kpi_status",
     "marts/kpi_revisions",
+    # sales, CRM and customer service
+    "raw/stripe__charges",
+    "raw/stripe__sync_days",
+    "raw/hubspot__contacts",
+    "raw/hubspot__deals",
+    "raw/hubspot__sync_days",
+    "raw/zendesk__tickets",
+    "raw/zendesk__satisfaction_ratings",
+    "raw/zendesk__sync_days",
+    "staging/stg_stripe__charges",
+    "staging/stg_stripe__sync_days",
+    "staging/stg_hubspot__contacts",
+    "staging/stg_hubspot__deals",
+    "staging/stg_hubspot__sync_days",
+    "staging/stg_zendesk__tickets",
+    "staging/stg_zendesk__satisfaction_ratings",
+    "staging/stg_zendesk__sync_days",
+    "intermediate/int_stripe_customer_first_charges",
+    "intermediate/int_marketing_costs_daily",
+    "intermediate/int_kpi_daily__sales",
+    "intermediate/int_kpi_daily__crm",
+    "intermediate/int_kpi_daily__customer_service",
+    "intermediate/int_kpi_periods__customer_service",
+    "marts/fct_sales_daily",
+    "marts/fct_crm_daily",
+    "marts/fct_crm_deals_won",
+    "marts/fct_support_tickets",
+    "marts/fct_support_daily",
 }
 
 
@@ -118,22 +146,21 @@ def test_dbt_tests_are_asset_checks() -> None:
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert "unique_combination_kpi_values_kpi_id__grain__period_start__segment" in checks
     assert {"source_configured", "not_sampled_or_thresholded", "no_fields_removed"} <= checks
+    assert "ga4_revenue_reconciles_with_stripe" in checks
+    assert {"assert_fx_rate_exists_for_sales", "assert_fx_rate_exists_for_won_deals"} <= checks
 
 
-def test_the_daily_schedule_is_stopped_by_default_and_covers_yesterday_plus_lookback() -> None:
+def test_the_daily_schedule_is_stopped_by_default_and_covers_yesterday_plus_lookback(
+    monkeypatch,
+) -> None:
     assert kpi_daily_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    monkeypatch.delenv("STRIPE_LOOKBACK_DAYS", raising=False)
+    monkeypatch.delenv("MAILCHIMP_LOOKBACK_DAYS", raising=False)
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 10, 6))
     request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
-    # Mailchimp's 30-day lookback is the longest: its reports keep growing after the send.
+    # Mailchimp's and Stripe's 30-day lookbacks are the longest (reports grow, refunds arrive).
     assert request.tags["dagster/asset_partition_range_start"] == "2025-02-08"
     assert request.tags["dagster/asset_partition_range_end"] == "2025-03-09"
-
-
-def test_the_mailchimp_lookback_is_settable_when_the_schedule_ticks(monkeypatch) -> None:
-    monkeypatch.setenv("MAILCHIMP_LOOKBACK_DAYS", "7")
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 10, 6))
-    request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
-    assert request.tags["dagster/asset_partition_range_start"] == "2025-03-03"
 
 
 def test_every_catalog_kpi_has_a_target_and_a_drift_check_on_kpi_values() -> None:
@@ -154,3 +181,11 @@ def test_freshness_job_and_alert_sensor_are_registered() -> None:
     assert defs.resolve_job_def("kpi_freshness") is not None
     assert kpi_freshness_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     assert defs.resolve_sensor_def("kpi_alert_sensor") is not None
+
+
+def test_the_settable_lookbacks_are_read_when_the_schedule_ticks(monkeypatch) -> None:
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 10, 6))
+    monkeypatch.setenv("MAILCHIMP_LOOKBACK_DAYS", "3")
+    monkeypatch.setenv("STRIPE_LOOKBACK_DAYS", "3")
+    request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-03-03"  # Zendesk: 7

@@ -20,7 +20,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from receivers import WebhookReceiver
 
 from pipelines.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
 from pipelines.catalog import load_catalog
@@ -36,6 +35,7 @@ from pipelines.targets_asset import kpi_targets
 from sources.emulators.company import CHANNEL_GROUPS
 from sources.emulators.server import Fault
 from sources.emulators.stack import DEMO_PROPERTIES, EmulatorStack, build_stack
+from tests.receivers import WebhookReceiver
 
 START, END = date(2025, 10, 1), date(2025, 11, 12)  # the demo company's two properties
 OUTAGE = date(2025, 11, 10)

@@ -5,3 +5,15 @@ select
         || ' on ' || cast(date_day as {{ dbt.type_string() }}) as problem
 from {{ ref('fct_web_traffic_daily') }}
 where purchase_revenue <> 0 and purchase_revenue_reporting is null
+union all
+select
+    'missing FX rate ' || currency_code || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }}) || ' (Stripe charges)'
+from {{ ref('fct_sales_daily') }}
+where gross_amount <> 0 and gross_amount_reporting is null
+union all
+select
+    'missing FX rate ' || currency_code || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }}) || ' (HubSpot deal ' || deal_id || ')'
+from {{ ref('fct_crm_deals_won') }}
+where amount <> 0 and amount_reporting is null

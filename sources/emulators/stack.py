@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from sources.emulators import ahrefs, mailchimp, pagespeed
+from sources.emulators import ahrefs, hubspot, mailchimp, pagespeed, stripe, zendesk
 from sources.emulators.ahrefs import AhrefsEmulator
 from sources.emulators.company import (
     SITE_DOMAIN,
     SITE_URL,
+    BusinessActivity,
     Company,
     EmailProgram,
     SeoPresence,
@@ -45,6 +47,18 @@ class EmulatorStack:
     ahrefs: AhrefsEmulator | None = None
     email: EmailProgram = field(default_factory=EmailProgram)
     seo: SeoPresence = field(default_factory=SeoPresence)
+    # Sales, CRM and customer service: one BusinessActivity behind all three.
+    stripe: stripe.StripeEmulator | None = None
+    hubspot: hubspot.HubSpotEmulator | None = None
+    zendesk: zendesk.ZendeskEmulator | None = None
+
+    def pin_business_clock(self, moment: datetime) -> None:
+        """Stripe, HubSpot and Zendesk answer as of ``moment`` (their objects change over time:
+        refunds, lifecycle stages, ticket states). Tests of old windows pin it near the window,
+        or a modified-since pull would stream every change from then until today."""
+        for emulator in (self.stripe, self.hubspot, self.zendesk):
+            if emulator is not None:
+                emulator.now = lambda: moment
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
@@ -81,6 +95,17 @@ def demo_settings(
         "AHREFS_BASE_URL": base_url,
         # Social insights, mentions, content (issue 6)
         **social_content_settings(base_url, service_account.parent),
+        # Stripe
+        "STRIPE_BASE_URL": base_url,
+        "STRIPE_API_KEY": stripe.DEMO_API_KEY,
+        # HubSpot
+        "HUBSPOT_BASE_URL": base_url,
+        "HUBSPOT_ACCESS_TOKEN": hubspot.DEMO_ACCESS_TOKEN,
+        # Zendesk
+        "ZENDESK_BASE_URL": base_url,
+        "ZENDESK_SUBDOMAIN": zendesk.DEMO_SUBDOMAIN,
+        "ZENDESK_EMAIL": zendesk.DEMO_EMAIL,
+        "ZENDESK_API_TOKEN": zendesk.DEMO_API_TOKEN,
     }
 
 
@@ -115,5 +140,11 @@ def build_stack(
     stack.pagespeed = PageSpeedEmulator(stack.seo)
     stack.ahrefs = AhrefsEmulator(stack.seo)
     for emulator in (stack.mailchimp, stack.search_console, stack.pagespeed, stack.ahrefs):
+        emulator.register(server)
+    activity = BusinessActivity(company)
+    stack.stripe = stripe.StripeEmulator(activity)
+    stack.hubspot = hubspot.HubSpotEmulator(activity)
+    stack.zendesk = zendesk.ZendeskEmulator(activity)
+    for emulator in (stack.stripe, stack.hubspot, stack.zendesk):
         emulator.register(server)
     return stack

@@ -8,3 +8,9 @@ union all
 select * from {{ ref('int_kpi_daily__social') }}
 union all
 select * from {{ ref('int_kpi_daily__content') }}
+union all
+select * from {{ ref('int_kpi_daily__sales') }}
+union all
+select * from {{ ref('int_kpi_daily__crm') }}
+union all
+select * from {{ ref('int_kpi_daily__customer_service') }}

@@ -33,3 +33,7 @@ union all
 -- social.reach (average daily reach for weeks/months) and social.follower_growth (snapshot)
 select kpi_id, segment, grain, period_start, value, last_observed_day
 from {{ ref('int_kpi_periods__social') }}
+union all
+-- customer_service.median_response_time: a median per period, from ticket rows
+select kpi_id, segment, grain, period_start, value, last_observed_day
+from {{ ref('int_kpi_periods__customer_service') }}

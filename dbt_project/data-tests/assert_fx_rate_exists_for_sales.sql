@@ -1,0 +1,7 @@
+-- Stripe money that could not be converted to the reporting currency: the FX rate for that
+-- currency and day is missing (load raw/fx__ecb_rates for the window, or check the currency code).
+select
+    'missing FX rate ' || currency_code || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }}) as problem
+from {{ ref('fct_sales_daily') }}
+where gross_amount <> 0 and gross_amount_reporting is null

@@ -1,0 +1,211 @@
+"""Stripe ``GET /v1/charges`` client: cursor paging, minor units, epoch seconds, pinned version.
+
+Amounts are integers in the currency's smallest unit and are divided by that currency's real
+exponent (JPY has none, KWD three), never by a fixed 100. Currencies are lower-case ISO codes and
+are stored as sent. ``created`` is Unix seconds (UTC) and is bucketed into the reporting day
+(``KPI_TIMEZONE``). Lists run newest first; ``starting_after = data[-1].id`` while ``has_more``.
+Charges change after creation (refunds, disputes, pending -> succeeded), so a window is re-pulled
+whole and replaces its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+from sources.http import (
+    RETRYABLE_STATUSES,
+    HttpClient,
+    RetryDecision,
+    RetryPolicy,
+    SchemaError,
+    paginate_cursor,
+    parse_retry_after,
+    register_secret,
+)
+from sources.timezones import epoch_seconds, from_epoch, local_day, naive_utc
+
+SOURCE = "stripe"
+DEFAULT_BASE_URL = "https://api.stripe.com"
+API_VERSION = "2024-06-20"
+PAGE_LIMIT = 100
+CHARGES = "/v1/charges"
+
+# Stripe's currency exponents (https://docs.stripe.com/currencies): zero-decimal currencies are
+# sent in major units, three-decimal ones in thousandths; every other currency in hundredths.
+ZERO_DECIMAL = frozenset(
+    [
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    ]
+)
+THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
+AMOUNT_SCALE = Decimal("0.001")  # raw tables hold every currency at 3 decimals
+
+
+def exponent(currency: str) -> int:
+    """Decimal places of ``currency``'s minor unit as Stripe uses it."""
+    code = currency.lower()
+    if code in ZERO_DECIMAL:
+        return 0
+    if code in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def to_major(amount: Any, currency: str, *, field: str = "amount") -> Decimal:
+    """Integer minor units -> Decimal major units (1000 jpy -> 1000, 26642 kwd -> 26.642)."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise SchemaError(
+            SOURCE,
+            CHARGES,
+            "amount is not an integer of minor units",
+            field=field,
+            value=amount,
+            fix="Stripe sends integer minor units; check the pinned Stripe-Version",
+        )
+    return (Decimal(amount) / (Decimal(10) ** exponent(currency))).quantize(AMOUNT_SCALE)
+
+
+def parse_charge(charge: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """One charge object -> one raw row (major units, UTC instant, reporting day)."""
+    try:
+        currency = str(charge["currency"])
+        created = from_epoch(charge["created"])
+        charge_id = str(charge["id"])
+        status = str(charge["status"])
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise SchemaError(
+            SOURCE,
+            CHARGES,
+            f"charge lacks a usable {exc}",
+            field="id/currency/created/status",
+            value={k: charge.get(k) for k in ("id", "currency", "created", "status")},
+        ) from None
+    refunds = charge.get("refunds")
+    refund_count = len(refunds.get("data") or []) if isinstance(refunds, dict) else None
+    return {
+        "id": charge_id,
+        "created_at": naive_utc(created),
+        "created_day": local_day(created, tz),
+        "time_zone": tz.key,
+        "status": status,
+        "currency": currency,
+        "amount": to_major(charge.get("amount"), currency),
+        "amount_captured": to_major(
+            charge.get("amount_captured", 0), currency, field="amount_captured"
+        ),
+        "amount_refunded": to_major(
+            charge.get("amount_refunded", 0), currency, field="amount_refunded"
+        ),
+        "amount_minor": charge.get("amount"),
+        "amount_refunded_minor": charge.get("amount_refunded", 0),
+        "captured": bool(charge.get("captured")),
+        "paid": bool(charge.get("paid")),
+        "refunded": bool(charge.get("refunded")),
+        "disputed": bool(charge.get("disputed")),
+        "refund_count": refund_count,
+        "customer": charge.get("customer") or None,
+        "failure_code": charge.get("failure_code") or None,
+        "livemode": bool(charge.get("livemode")),
+    }
+
+
+def parse_charges_page(page: Any, tz: ZoneInfo) -> tuple[list[dict[str, Any]], bool]:
+    """A list page -> (rows, has_more). The page must be Stripe's list envelope."""
+    if not isinstance(page, dict) or page.get("object") != "list" or "data" not in page:
+        raise SchemaError(
+            SOURCE,
+            CHARGES,
+            "response is not a Stripe list object",
+            field="object",
+            value=page if not isinstance(page, dict) else page.get("object"),
+        )
+    if not isinstance(page.get("has_more"), bool):
+        raise SchemaError(
+            SOURCE, CHARGES, "has_more missing", field="has_more", value=page.get("has_more")
+        )
+    return [parse_charge(c, tz) for c in page["data"]], page["has_more"]
+
+
+class StripeClient(HttpClient):
+    """Read-only Stripe client authenticated with a secret or restricted key."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        api_version: str = API_VERSION,
+        account: str | None = None,
+        retry: RetryPolicy | None = None,
+        page_limit: int = PAGE_LIMIT,
+    ) -> None:
+        register_secret(api_key)
+        headers = {"Authorization": f"Bearer {api_key}", "Stripe-Version": api_version}
+        if account:
+            headers["Stripe-Account"] = account
+        super().__init__(base_url, headers=headers, retry=retry)
+        self.page_limit = page_limit
+
+    def retry_decision(self, response: requests.Response) -> RetryDecision:
+        """429 ``rate_limit``/``lock_timeout`` and 5xx are retried unless Stripe says not to."""
+        hint = parse_retry_after(response.headers.get("Retry-After"))
+        if response.headers.get("Stripe-Should-Retry", "").lower() == "false":
+            return RetryDecision(retry=False)
+        if response.headers.get("Stripe-Should-Retry", "").lower() == "true":
+            return RetryDecision(retry=True, wait_hint=hint)
+        return RetryDecision(retry=response.status_code in RETRYABLE_STATUSES, wait_hint=hint)
+
+    def charge_pages(self, start: date, end: date, tz: ZoneInfo) -> Iterator[list[dict[str, Any]]]:
+        """Charges created in the reporting days ``start..end`` (``end`` exclusive), page by page.
+
+        The upper bound is fixed with ``created[lt]`` so charges created while paging do not
+        shift the cursor.
+        """
+        params = {
+            "created[gte]": epoch_seconds(start, tz),
+            "created[lt]": epoch_seconds(end, tz),
+            "limit": self.page_limit,
+            "expand[]": "data.refunds",
+        }
+
+        def fetch(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            query = {**params, **({"starting_after": cursor} if cursor else {})}
+            page = self.get_json(CHARGES, params=query)
+            rows, has_more = parse_charges_page(page, tz)
+            if has_more and not rows:
+                raise SchemaError(
+                    SOURCE,
+                    CHARGES,
+                    "has_more is true on an empty page",
+                    field="has_more",
+                    value=True,
+                )
+            return rows, (rows[-1]["id"] if has_more else None)
+
+        yield from paginate_cursor(fetch, source=SOURCE, endpoint=f"GET {CHARGES}")
+
+    def charges(self, start: date, end: date, tz: ZoneInfo) -> list[dict[str, Any]]:
+        return [row for page in self.charge_pages(start, end, tz) for row in page]

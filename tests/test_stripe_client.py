@@ -1,0 +1,172 @@
+"""StripeClient against the emulator, and parsing real-format Stripe objects (api-notes/stripe.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sources.emulators.server import Fault
+from sources.emulators.stripe import DEMO_API_KEY
+from sources.http import RetryPolicy, SchemaError, SourceError
+from sources.stripe import API_VERSION, StripeClient, parse_charge, parse_charges_page, to_major
+
+UTC_ZONE = ZoneInfo("UTC")
+NOW = datetime(2025, 3, 20, tzinfo=UTC)
+DAY = date(2025, 3, 3)
+
+# A charge object in the shape stripe-mock's fixtures3.json `resources.charge` has, with the values
+# the api-notes' parsing check gives for row 3 of Example 2: ¥10,000 presented in jpy.
+JPY_CHARGE = {
+    "id": "ch_3PzVa2B7WZ01zgkW6rStUvWx",
+    "object": "charge",
+    "amount": 10000,
+    "amount_captured": 10000,
+    "amount_refunded": 0,
+    "balance_transaction": "txn_3PzVa2B7WZ01zgkW5i4j3k2l",
+    "captured": True,
+    "created": 1725161234,
+    "currency": "jpy",
+    "customer": None,
+    "disputed": False,
+    "livemode": False,
+    "paid": True,
+    "refunded": False,
+    "status": "succeeded",
+}
+# The Fivetran seed amount from the api-notes (2,040,000 usd cents = $20,400.00), refunded in part.
+USD_CHARGE = {
+    **JPY_CHARGE,
+    "id": "ch_3PzXq1B7WZ01zgkW1xYzAbCd",
+    "amount": 2040000,
+    "amount_captured": 2040000,
+    "amount_refunded": 5000,
+    "currency": "usd",
+    "created": 1725213435,
+    "customer": "cus_NffrFeUfNV2Hib",
+}
+
+
+@pytest.fixture
+def client(stack, fast_retry) -> StripeClient:
+    stack.stripe.now = lambda: NOW
+    return StripeClient(
+        DEMO_API_KEY, base_url=stack.server.base_url, retry=fast_retry, page_limit=50
+    )
+
+
+def test_minor_units_are_divided_by_each_currencys_own_exponent() -> None:
+    assert to_major(2040000, "usd") == Decimal("20400.00")
+    assert to_major(10000, "jpy") == Decimal("10000")  # zero-decimal: not divided
+    assert to_major(26642, "kwd") == Decimal("26.642")  # three decimals
+    assert to_major(1500, "BHD") == Decimal("1.5")
+    assert to_major(999, "krw") == Decimal("999")
+
+
+def test_a_real_format_charge_parses_to_major_units_its_currency_and_its_day() -> None:
+    row = parse_charge(JPY_CHARGE, ZoneInfo("Asia/Tokyo"))
+    assert row["amount"] == Decimal("10000")
+    assert row["currency"] == "jpy"  # kept as Stripe sends it (FX upper-cases)
+    assert row["created_at"] == datetime(2024, 9, 1, 3, 27, 14)  # UTC
+    assert row["created_day"] == date(2024, 9, 1)
+    usd = parse_charge(USD_CHARGE, ZoneInfo("America/Los_Angeles"))
+    assert (usd["amount"], usd["amount_refunded"]) == (Decimal("20400.00"), Decimal("50.00"))
+    assert usd["created_day"] == date(2024, 9, 1)  # 17:57 UTC is 10:57 in Los Angeles
+
+
+def test_an_amount_that_is_not_an_integer_is_rejected_naming_the_field() -> None:
+    with pytest.raises(SchemaError, match="field=amount"):
+        parse_charge({**USD_CHARGE, "amount": "2040000"}, UTC_ZONE)
+
+
+def test_a_page_that_is_not_a_list_object_is_a_schema_error() -> None:
+    with pytest.raises(SchemaError, match="list object"):
+        parse_charges_page({"data": []}, UTC_ZONE)
+    rows, has_more = parse_charges_page(
+        {"object": "list", "url": "/v1/charges", "has_more": False, "data": [JPY_CHARGE]}, UTC_ZONE
+    )
+    assert (len(rows), has_more) == (1, False)
+
+
+def test_paging_follows_starting_after_until_has_more_is_false(client, stack) -> None:
+    rows = client.charges(DAY, date(2025, 3, 4), UTC_ZONE)
+    expected = stack.stripe.activity.charges_on(DAY)
+    assert sorted(r["id"] for r in rows) == sorted(c.id for c in expected)
+    pages = -(-len(expected) // 50)
+    assert client.requests_made == pages
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_the_created_range_is_the_reporting_days_in_kpi_timezone(client) -> None:
+    oslo = ZoneInfo("Europe/Oslo")
+    rows = client.charges(DAY, date(2025, 3, 4), oslo)
+    assert rows
+    assert {r["created_day"] for r in rows} == {DAY}
+    starts = [r["created_at"] for r in rows]
+    assert min(starts) >= datetime(2025, 3, 2, 23)  # Oslo midnight is 23:00 UTC in winter
+    assert max(starts) < datetime(2025, 3, 3, 23)
+
+
+def test_the_api_version_is_pinned_on_every_request(client, stack) -> None:
+    client.charges(DAY, date(2025, 3, 4), UTC_ZONE)
+    assert stack.stripe.versions_seen and set(stack.stripe.versions_seen) == {API_VERSION}
+
+
+def test_a_refund_made_after_the_first_pull_shows_on_the_next_pull(client, stack) -> None:
+    stack.stripe.now = lambda: datetime(2025, 3, 4, tzinfo=UTC)
+    early = {r["id"]: r["amount_refunded"] for r in client.charges(DAY, date(2025, 3, 4), UTC_ZONE)}
+    stack.stripe.now = lambda: NOW
+    late = {r["id"]: r["amount_refunded"] for r in client.charges(DAY, date(2025, 3, 4), UTC_ZONE)}
+    assert early.keys() == late.keys()
+    assert sum(late.values()) > sum(early.values())
+
+
+def test_a_429_rate_limit_is_retried_with_backoff(client, stack, fast_retry) -> None:
+    stack.stripe.rate_limit_every = 2
+    rows = client.charges(DAY, date(2025, 3, 4), UTC_ZONE)
+    assert len(rows) == len(stack.stripe.activity.charges_on(DAY))
+    assert fast_retry.waits  # the 429s were waited out, not fatal
+
+
+def test_stripe_should_retry_false_is_not_retried(client, stack) -> None:
+    stack.server.inject(
+        Fault(
+            path="/v1/charges",
+            status=429,
+            body={
+                "error": {
+                    "code": "lock_timeout",
+                    "message": "locked",
+                    "type": "invalid_request_error",
+                }
+            },
+            headers={"Stripe-Should-Retry": "false"},
+        )
+    )
+    with pytest.raises(SourceError, match="locked"):
+        client.charges(DAY, date(2025, 3, 4), UTC_ZONE)
+    assert client.requests_made == 1
+
+
+def test_a_bad_key_fails_with_stripes_message_and_the_key_redacted(stack) -> None:
+    secret = "sk_test_wrong_key_0123456789"
+    bad = StripeClient(secret, base_url=stack.server.base_url, retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(SourceError) as caught:
+        bad.charges(DAY, date(2025, 3, 4), UTC_ZONE)
+    assert caught.value.status == 401
+    assert "Invalid API Key provided" in str(caught.value)
+    assert secret not in str(caught.value)
+
+
+def test_has_more_on_an_empty_page_is_an_error_not_an_endless_loop(client, stack) -> None:
+    stack.server.inject(
+        Fault(
+            path="/v1/charges",
+            kind="transform",
+            transform=lambda b: {**b, "data": [], "has_more": True},
+        )
+    )
+    with pytest.raises(SchemaError, match="has_more"):
+        client.charges(DAY, date(2025, 3, 4), UTC_ZONE)
