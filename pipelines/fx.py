@@ -12,7 +12,7 @@ from datetime import timedelta
 import dagster as dg
 import duckdb
 
-from pipelines import ga4
+from pipelines import ga4, google_ads, marketing_costs, meta_ads
 from pipelines.ingest import arrow_table, load_metadata, window_label
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
 from pipelines.raw_loader import replace_keys
@@ -23,7 +23,13 @@ TABLE = "raw.fx__ecb_rates"
 KEY = dg.AssetKey(["raw", "fx__ecb_rates"])
 LOOKBACK_DAYS = 1
 # Every raw asset that can hold money: FX runs after them and reads their currencies.
-MONEY_SOURCES = [ga4.KEYS["traffic"], ga4.KEYS["landing_pages"]]
+MONEY_SOURCES = [
+    ga4.KEYS["traffic"],
+    ga4.KEYS["landing_pages"],
+    *google_ads.KEYS.values(),
+    *meta_ads.KEYS.values(),
+    marketing_costs.KEY,
+]
 CURRENCY_COLUMNS = ("currency_code", "currency", "account_currency", "deal_currency_code")
 CARRY_BACK_DAYS = 7
 

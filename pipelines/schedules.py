@@ -4,11 +4,13 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import fx, ga4
+from pipelines import fx, ga4, google_ads, meta_ads
 from pipelines.partitions import daily_partitions
 
 # The longest lookback of any source: the whole range is re-pulled and rebuilt each morning.
-LOOKBACK_DAYS = max([ga4.LOOKBACK_DAYS, fx.LOOKBACK_DAYS])
+LOOKBACK_DAYS = max(
+    [ga4.LOOKBACK_DAYS, fx.LOOKBACK_DAYS, google_ads.LOOKBACK_DAYS, meta_ads.LOOKBACK_DAYS]
+)
 
 daily_job = dg.define_asset_job(
     "kpi_daily",

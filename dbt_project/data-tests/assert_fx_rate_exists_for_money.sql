@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "int_fx_rates_daily"}}}) }}
 -- Money that could not be converted to the reporting currency: the FX rate for that currency and
 -- day is missing (load raw/fx__ecb_rates for the window, or check the currency code).
 select
@@ -5,3 +6,19 @@ select
         || ' on ' || cast(date_day as {{ dbt.type_string() }}) as problem
 from {{ ref('fct_web_traffic_daily') }}
 where purchase_revenue <> 0 and purchase_revenue_reporting is null
+union all
+select
+    'missing FX rate ' || currency || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }})
+        || ' (fct_paid_ads_daily ' || platform || ' account ' || account_id || ')'
+from {{ ref('fct_paid_ads_daily') }}
+where (spend <> 0 and spend_reporting is null)
+   or (conversion_value <> 0 and conversion_value_reporting is null)
+union all
+select
+    'missing FX rate ' || currency || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }})
+        || ' (marketing cost ' || category || ')'
+from {{ ref('int_marketing_costs_daily') }}
+where {{ in_partition_window('date_day') }}
+  and amount <> 0 and amount_reporting is null

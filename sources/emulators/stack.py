@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sources.emulators.company import Company
+from sources.emulators import google_ads as google_ads_emulator
+from sources.emulators.company import AdsProgram, Company
 from sources.emulators.ecb import EcbEmulator
 from sources.emulators.ga4 import GA4Emulator, PropertySettings
+from sources.emulators.google_ads import GoogleAdsEmulator
 from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
+from sources.emulators.meta_ads import DEMO_ACCESS_TOKEN as META_DEMO_ACCESS_TOKEN
+from sources.emulators.meta_ads import MetaAdsEmulator
 from sources.emulators.server import EmulatorServer
 
 DEMO_PROPERTIES = {"250000001": 1.0, "250000002": 0.35}
@@ -22,6 +26,9 @@ class EmulatorStack:
     ga4: GA4Emulator
     ecb: EcbEmulator
     service_account: Path
+    ads: AdsProgram | None = None
+    google_ads: GoogleAdsEmulator | None = None
+    meta_ads: MetaAdsEmulator | None = None
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
@@ -41,6 +48,18 @@ def demo_settings(
         "GOOGLE_OAUTH_TOKEN_URL": base_url + TOKEN_PATH,
         # FX rates
         "FX_BASE_URL": base_url,
+        # Google Ads (OAuth refresh token at the same token endpoint; a dashed id on purpose)
+        "GOOGLE_ADS_CUSTOMER_IDS": "481-516-2342,7020304050",
+        "GOOGLE_ADS_LOGIN_CUSTOMER_ID": google_ads_emulator.DEMO_MANAGER_ID,
+        "GOOGLE_ADS_DEVELOPER_TOKEN": google_ads_emulator.DEMO_DEVELOPER_TOKEN,
+        "GOOGLE_ADS_CLIENT_ID": google_ads_emulator.DEMO_CLIENT_ID,
+        "GOOGLE_ADS_CLIENT_SECRET": google_ads_emulator.DEMO_CLIENT_SECRET,
+        "GOOGLE_ADS_REFRESH_TOKEN": google_ads_emulator.DEMO_REFRESH_TOKEN,
+        "GOOGLE_ADS_BASE_URL": base_url,
+        # Meta Ads (the second account reports in NOK)
+        "META_AD_ACCOUNT_IDS": "act_798085168510957,801234567890123",
+        "META_ACCESS_TOKEN": META_DEMO_ACCESS_TOKEN,
+        "META_BASE_URL": base_url,
     }
 
 
@@ -68,4 +87,10 @@ def build_stack(
     ga4.register(server)
     ecb = EcbEmulator()
     ecb.register(server)
-    return EmulatorStack(server, company, auth, ga4, ecb, service_account)
+    stack = EmulatorStack(server, company, auth, ga4, ecb, service_account)
+    stack.ads = AdsProgram(company)
+    stack.google_ads = GoogleAdsEmulator(stack.ads, auth)
+    stack.meta_ads = MetaAdsEmulator(stack.ads)
+    stack.google_ads.register(server)
+    stack.meta_ads.register(server)
+    return stack
