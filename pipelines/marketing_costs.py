@@ -93,6 +93,15 @@ def parse_costs_csv(text: str, path: str = "marketing_costs.csv") -> list[dict[s
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[date, str], int] = {}
     for record, line in zip(reader, data_lines, strict=False):
+        if None in record:  # more fields than the header: typically a decimal comma
+            raise MarketingCostsError(
+                path,
+                line,
+                "(line)",
+                ",".join(str(v) for v in record.values() if not isinstance(v, list)),
+                "the line has more fields than the header; write amounts with a dot decimal "
+                "and quote text that contains commas",
+            )
         record = {(k or "").strip(): (v or "").strip() for k, v in record.items()}
         if not any(record.values()):
             continue

@@ -32,6 +32,22 @@ EXPECTED_ASSETS = {
     "marts/fct_web_landing_pages_daily",
     "marts/fct_web_users",
     "marts/kpi_values",
+    # paid ads (issue 3)
+    "raw/google_ads__campaign_stats",
+    "raw/google_ads__accounts",
+    "raw/meta_ads__campaign_insights",
+    "raw/meta_ads__accounts",
+    "raw/marketing_costs__monthly",
+    "staging/stg_google_ads__campaign_stats",
+    "staging/stg_google_ads__accounts",
+    "staging/stg_meta_ads__campaign_insights",
+    "staging/stg_meta_ads__accounts",
+    "staging/stg_marketing_costs__monthly",
+    "intermediate/int_paid_ads__campaign_days",
+    "intermediate/int_paid_ads__account_days",
+    "intermediate/int_marketing_costs_daily",
+    "intermediate/int_kpi_daily__paid_ads",
+    "marts/fct_paid_ads_daily",
 }
 
 
@@ -58,11 +74,13 @@ def test_dbt_tests_are_asset_checks() -> None:
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert "unique_combination_kpi_values_kpi_id__grain__period_start__segment" in checks
     assert {"source_configured", "not_sampled_or_thresholded", "no_fields_removed"} <= checks
+    assert {"costs_cover_window", "assert_fx_rate_exists_for_money"} <= checks
 
 
 def test_the_daily_schedule_is_stopped_by_default_and_covers_yesterday_plus_lookback() -> None:
     assert kpi_daily_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 10, 6))
     request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
-    assert request.tags["dagster/asset_partition_range_start"] == "2025-03-07"
+    # The ads conversion window (28 days) is the longest lookback.
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-02-10"
     assert request.tags["dagster/asset_partition_range_end"] == "2025-03-09"

@@ -1,4 +1,5 @@
-{{ config(meta={"dagster": {"ref": {"name": "int_fx_rates_daily"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_web_traffic_daily"}}}) }}
+-- Dagster shows it as a check of fct_web_traffic_daily (a singular test with several parents needs one).
 -- Money that could not be converted to the reporting currency: the FX rate for that currency and
 -- day is missing (load raw/fx__ecb_rates for the window, or check the currency code).
 select
