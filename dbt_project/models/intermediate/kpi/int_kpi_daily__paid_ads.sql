@@ -1,7 +1,8 @@
 -- Daily KPI components from paid ads (and the digital KPIs that combine ad spend with GA4):
 -- one row per KPI x segment x day with numerator and denominator; kpi_values rolls them up.
 -- Money is in the reporting currency. Segments: all, platform=<platform>,
--- campaign=<platform>:<campaign_id>.
+-- campaign=<platform>:<campaign_id>. A view without the run's window baked in: kpi_values filters
+-- it, and a run that does not rebuild this view still reads the right days.
 -- Doubles (converted money, fractional conversions) are summed as decimals: a float sum depends
 -- on row order, and a re-run must give the same numbers (12 decimals: no visible rounding).
 with ads as (
@@ -15,7 +16,6 @@ with ads as (
         cast(conversions as decimal(38, 12)) as conversions,
         cast(conversion_value_reporting as decimal(38, 12)) as conversion_value_reporting
     from {{ ref('fct_paid_ads_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 segmented as (
@@ -57,22 +57,21 @@ web as (
             end
         ) as non_direct_revenue
     from {{ ref('fct_web_traffic_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
     group by date_day
 ),
 
--- Days with data from either side; other marketing costs count only on those days, so a
--- month-to-date ROI compares month-to-date revenue with month-to-date costs.
+-- Days with both sides known: GA4 data and at least one ads account pulled (spend of an ads
+-- source that is not loaded is unknown, not zero). Other marketing costs count on those days only,
+-- so a month-to-date ROI compares month-to-date revenue with month-to-date costs.
 observed as (
     select date_day from web
-    union
-    select date_day from daily where segment = 'all'
+    intersect
+    select date_day from {{ ref('int_paid_ads__account_days') }}
 ),
 
 other_costs as (
     select date_day, sum(cast(amount_reporting as decimal(38, 12))) as other_costs
     from {{ ref('int_marketing_costs_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
     group by date_day
 ),
 
