@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from pipelines.ingest import arrow_table, configured, load_metadata, schema_check
 from pipelines.raw_loader import LoadResult, replace_window
+from pipelines.resources import WarehouseResource
 
 MONEY = pa.decimal128(18, 6)  # explicit: inferred decimals vary in precision between loads
 
@@ -58,7 +59,7 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 def load_and_report(
     context: dg.AssetExecutionContext,
     *,
-    warehouse: Any,
+    warehouse: WarehouseResource,
     pull: AdsPull,
     accounts: list[str],
     start: date,

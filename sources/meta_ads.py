@@ -22,6 +22,7 @@ import requests
 
 from sources.http import (
     HttpClient,
+    QuotaExhaustedError,
     RetryDecision,
     RetryPolicy,
     SchemaError,
@@ -67,7 +68,7 @@ ALIAS_PREFIXES = (
     "app_custom_event.fb_mobile_",
     "web_in_store_",
 )
-# Meta's usual default when the account is throttled and says nothing else.
+# Business-use-case throttles last minutes, not seconds: a longer budget than the HTTP default.
 DEFAULT_META_RETRY = RetryPolicy(
     max_attempts=8, base_delay=5.0, max_delay=900.0, max_total_wait=1800.0
 )
@@ -279,6 +280,25 @@ class MetaAdsClient(HttpClient):
         self.max_poll_wait = max_poll_wait
         self.page_limit = page_limit
         self.throttled = 0
+        self._last_throttle_wait: float | None = None
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """:meth:`HttpClient.request`, with a clear message when a throttle outlasts the budget."""
+        try:
+            return super().request(method, path, **kwargs)
+        except QuotaExhaustedError as exc:
+            minutes = (self._last_throttle_wait or 0) / 60
+            raise QuotaExhaustedError(
+                SOURCE,
+                exc.endpoint,
+                f"Meta throttles this app/ad account for about {minutes:.0f} min "
+                f"(usage headers), longer than the retry budget of "
+                f"{self.retry.max_total_wait / 60:.0f} min; not waiting",
+                status=exc.status,
+                provider_message=exc.provider_message,
+                fix="re-run later; spread backfills over several runs or ask for a higher "
+                "ads_management access tier",
+            ) from None
 
     def retry_decision(self, response: requests.Response) -> RetryDecision:
         """Throttle codes (HTTP 400 or 403) back off on the usage headers; a wait longer than the
@@ -288,6 +308,7 @@ class MetaAdsClient(HttpClient):
         if isinstance(code, int) and code in THROTTLE_CODES:
             self.throttled += 1
             hint = throttle_wait(response.headers)
+            self._last_throttle_wait = hint
             too_long = hint is not None and hint > self.retry.max_total_wait
             return RetryDecision(retry=not too_long, wait_hint=hint, quota_exhausted=too_long)
         if error.get("is_transient") is True:
