@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.ads_resources import GoogleAdsResource, MarketingCostsResource, MetaAdsResource
 from pipelines.alert_sensor import AlertsResource, kpi_alert_sensor
 from pipelines.backlinks import backlinks_raw
 from pipelines.catalog_asset import kpi_catalog
@@ -12,10 +13,13 @@ from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.freshness import freshness_job, kpi_freshness_schedule, source_freshness_checks
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
+from pipelines.google_ads import google_ads_raw
 from pipelines.hubspot import hubspot_raw
 from pipelines.kpi_checks import MonitoringResource, kpi_checks
 from pipelines.mailchimp import mailchimp_raw
+from pipelines.marketing_costs import marketing_costs
 from pipelines.mentions import mentions_raw
+from pipelines.meta_ads import meta_ads_raw
 from pipelines.pagespeed import pagespeed_raw
 from pipelines.publish import build_publish_asset, build_scorecard_asset
 from pipelines.reconciliation import ga4_revenue_reconciles_with_stripe
@@ -63,6 +67,9 @@ defs = dg.Definitions(
         stripe_raw,
         hubspot_raw,
         zendesk_raw,
+        google_ads_raw,
+        meta_ads_raw,
+        marketing_costs,
         kpi_dbt_models,
         kpi_revisions,
         build_publish_asset(MART_KEYS),
@@ -72,6 +79,8 @@ defs = dg.Definitions(
     jobs=[daily_job, freshness_job],
     schedules=[kpi_daily_schedule, kpi_freshness_schedule],
     sensors=[kpi_alert_sensor],
+    # Every step that matters queues on the single-slot warehouse pool anyway: one process per
+    # run is faster than a process per step and keeps one DuckDB writer per run.
     executor=dg.in_process_executor,
     resources={
         "warehouse": WarehouseResource(),
@@ -88,6 +97,9 @@ defs = dg.Definitions(
         "stripe": StripeResource(),
         "hubspot": HubSpotResource(),
         "zendesk": ZendeskResource(),
+        "google_ads": GoogleAdsResource(),
+        "meta_ads": MetaAdsResource(),
+        "marketing_costs_file": MarketingCostsResource(),
         "dbt": dbt_resource(),
         "monitoring": MonitoringResource(),
         "alerts": AlertsResource(),

@@ -12,7 +12,7 @@ from datetime import timedelta
 import dagster as dg
 import duckdb
 
-from pipelines import ga4, hubspot, stripe
+from pipelines import ga4, google_ads, hubspot, marketing_costs, meta_ads, stripe
 from pipelines.ingest import arrow_table, load_metadata, window_label
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
 from pipelines.raw_loader import replace_keys
@@ -28,6 +28,9 @@ MONEY_SOURCES = [
     ga4.KEYS["landing_pages"],
     stripe.KEYS["charges"],
     hubspot.KEYS["deals"],
+    *google_ads.KEYS.values(),
+    *meta_ads.KEYS.values(),
+    marketing_costs.KEY,
 ]
 CURRENCY_COLUMNS = ("currency_code", "currency", "account_currency", "deal_currency_code")
 CARRY_BACK_DAYS = 7

@@ -4,7 +4,19 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines import content, fx, ga4, hubspot, mailchimp, search_console, social, stripe, zendesk
+from pipelines import (
+    content,
+    fx,
+    ga4,
+    google_ads,
+    hubspot,
+    mailchimp,
+    meta_ads,
+    search_console,
+    social,
+    stripe,
+    zendesk,
+)
 from pipelines.partitions import daily_partitions
 
 
@@ -23,6 +35,8 @@ def lookback_days() -> int:
             hubspot.LOOKBACK_DAYS,
             zendesk.LOOKBACK_DAYS,
             stripe.lookback_days(),
+            google_ads.LOOKBACK_DAYS,
+            meta_ads.LOOKBACK_DAYS,
         ]
     )
 

@@ -111,6 +111,7 @@ EXPECTED_ASSETS = {
     "staging/stg_zendesk__sync_days",
     "intermediate/int_stripe_customer_first_charges",
     "intermediate/int_marketing_costs_daily",
+    "intermediate/int_other_marketing_costs_daily",
     "intermediate/int_kpi_daily__sales",
     "intermediate/int_kpi_daily__crm",
     "intermediate/int_kpi_daily__customer_service",
@@ -120,6 +121,21 @@ EXPECTED_ASSETS = {
     "marts/fct_crm_deals_won",
     "marts/fct_support_tickets",
     "marts/fct_support_daily",
+    # paid ads (issue 3)
+    "raw/google_ads__campaign_stats",
+    "raw/google_ads__accounts",
+    "raw/meta_ads__campaign_insights",
+    "raw/meta_ads__accounts",
+    "raw/marketing_costs__monthly",
+    "staging/stg_google_ads__campaign_stats",
+    "staging/stg_google_ads__accounts",
+    "staging/stg_meta_ads__campaign_insights",
+    "staging/stg_meta_ads__accounts",
+    "staging/stg_marketing_costs__monthly",
+    "intermediate/int_paid_ads__campaign_days",
+    "intermediate/int_paid_ads__account_days",
+    "intermediate/int_kpi_daily__paid_ads",
+    "marts/fct_paid_ads_daily",
 }
 
 
@@ -148,6 +164,7 @@ def test_dbt_tests_are_asset_checks() -> None:
     assert {"source_configured", "not_sampled_or_thresholded", "no_fields_removed"} <= checks
     assert "ga4_revenue_reconciles_with_stripe" in checks
     assert {"assert_fx_rate_exists_for_sales", "assert_fx_rate_exists_for_won_deals"} <= checks
+    assert {"costs_cover_window", "assert_fx_rate_exists_for_money"} <= checks
 
 
 def test_the_daily_schedule_is_stopped_by_default_and_covers_yesterday_plus_lookback(
@@ -188,4 +205,5 @@ def test_the_settable_lookbacks_are_read_when_the_schedule_ticks(monkeypatch) ->
     monkeypatch.setenv("MAILCHIMP_LOOKBACK_DAYS", "3")
     monkeypatch.setenv("STRIPE_LOOKBACK_DAYS", "3")
     request = kpi_daily_schedule.evaluate_tick(context).run_requests[0]
-    assert request.tags["dagster/asset_partition_range_start"] == "2025-03-03"  # Zendesk: 7
+    # then the ads conversion window (28 days) is the longest
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-02-10"

@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "fct_web_traffic_daily"}}}) }}
+-- Dagster shows it as a check of fct_web_traffic_daily (a singular test with several parents needs one).
 -- Money that could not be converted to the reporting currency: the FX rate for that currency and
 -- day is missing (load raw/fx__ecb_rates for the window, or check the currency code).
 select
@@ -17,3 +19,17 @@ select
         || ' on ' || cast(date_day as {{ dbt.type_string() }}) || ' (HubSpot deal ' || deal_id || ')'
 from {{ ref('fct_crm_deals_won') }}
 where amount <> 0 and amount_reporting is null
+    'missing FX rate ' || currency || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }})
+        || ' (fct_paid_ads_daily ' || platform || ' account ' || account_id || ')'
+from {{ ref('fct_paid_ads_daily') }}
+where (spend <> 0 and spend_reporting is null)
+   or (conversion_value <> 0 and conversion_value_reporting is null)
+union all
+select
+    'missing FX rate ' || currency || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }})
+        || ' (marketing cost ' || category || ')'
+from {{ ref('int_other_marketing_costs_daily') }}
+where {{ in_partition_window('date_day') }}
+  and amount <> 0 and amount_reporting is null

@@ -1155,3 +1155,116 @@ class BusinessActivity:
             return tickets
 
         return self._memo("tickets", day, build)
+
+
+# Paid ads (Google Ads, Meta Ads): campaign x day, clicks tied to GA4 Paid Search / Paid Social
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AdAccount:
+    """An ads account: its amounts are in ``currency``, its days in ``time_zone``."""
+
+    platform: str  # google_ads | meta_ads
+    account_id: str
+    name: str
+    currency: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class AdCampaign:
+    """A campaign and the levers that turn its share of paid clicks into the other measures."""
+
+    platform: str
+    account_id: str
+    campaign_id: str
+    name: str
+    status: str
+    click_share: float  # share of the platform's paid clicks
+    cpc: float  # in the account currency
+    ctr: float  # clicks / impressions
+    conversion_rate: float  # conversions / clicks
+    order_value: float  # conversion value per conversion, account currency
+    weekdays_only: bool = False  # no delivery Saturday and Sunday: the API omits those days
+
+
+@dataclass(frozen=True)
+class AdDay:
+    """One campaign-day as the platform counts it (amounts in the account currency)."""
+
+    impressions: int
+    clicks: int
+    spend: Decimal
+    conversions: Decimal
+    conversion_value: Decimal
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.impressions or self.clicks or self.spend or self.conversions)
+
+
+AD_ACCOUNTS: tuple[AdAccount, ...] = (
+    AdAccount("google_ads", "4815162342", "Acme US", "USD", "America/New_York"),
+    AdAccount("google_ads", "7020304050", "Acme DE", "EUR", "Europe/Berlin"),
+    AdAccount("meta_ads", "798085168510957", "Acme US", "USD", "America/Los_Angeles"),
+    AdAccount("meta_ads", "801234567890123", "Acme Norge", "NOK", "Europe/Oslo"),
+)
+# fmt: off
+AD_CAMPAIGNS: tuple[AdCampaign, ...] = tuple(AdCampaign(*row) for row in (
+    # platform, account, campaign id, name, status, click share, cpc, ctr, conv. rate, order value, weekdays only
+    ("google_ads", "4815162342", "9935249409", "Search - Brand - US", "ENABLED", 0.30, 0.62, 0.11, 0.085, 92.0, False),
+    ("google_ads", "4815162342", "9935260113", "Search - Generic - US", "ENABLED", 0.34, 1.85, 0.045, 0.048, 88.0, False),
+    ("google_ads", "4815162342", "9935271876", "PMax - Catalog", "ENABLED", 0.22, 0.95, 0.006, 0.036, 110.0, False),
+    ("google_ads", "7020304050", "17724403311", "Search - Generic - DE", "ENABLED", 0.14, 1.40, 0.05, 0.041, 81.0, True),
+    ("meta_ads", "798085168510957", "23854404676180548", "Prospecting - Broad - US", "ACTIVE", 0.45, 0.74, 0.016, 0.021, 76.0, False),
+    ("meta_ads", "798085168510957", "23854404676180999", "Retargeting - 30d", "ACTIVE", 0.20, 0.58, 0.022, 0.052, 84.0, False),
+    ("meta_ads", "801234567890123", "23860011223344556", "Prospecting - Broad - NO", "ACTIVE", 0.35, 7.40, 0.014, 0.019, 820.0, False),
+))
+# fmt: on
+# Paid clicks per GA4 session of the matching channel group on the main site (some clicks never
+# become a session: bounces before the tag fires, blocked analytics).
+CLICKS_PER_SESSION = {"google_ads": ("Paid Search", 1.12), "meta_ads": ("Paid Social", 1.27)}
+
+
+class AdsProgram:
+    """The company's ads accounts and campaigns; every number derives from ``Company``'s sessions."""
+
+    def __init__(self, company: Company) -> None:
+        self.company = company
+        self.accounts = {a.account_id: a for a in AD_ACCOUNTS}
+        self.campaigns = AD_CAMPAIGNS
+
+    def account_ids(self, platform: str) -> list[str]:
+        return [a.account_id for a in AD_ACCOUNTS if a.platform == platform]
+
+    def campaigns_of(self, account_id: str) -> list[AdCampaign]:
+        return [c for c in self.campaigns if c.account_id == account_id]
+
+    def platform_clicks(self, platform: str, day: date) -> float:
+        """Paid clicks of a platform for a day: the main site's paid sessions times a factor."""
+        channel, factor = CLICKS_PER_SESSION[platform]
+        main = self.company.property_ids[0]
+        sessions = self.company.channel_day(main, day, channel).sessions
+        return sessions * factor * noise(0.04, "ads", platform, day.isoformat())
+
+    def campaign_day(self, campaign: AdCampaign, day: date) -> AdDay:
+        """One campaign-day; all zeros on days without delivery."""
+        if campaign.weekdays_only and day.weekday() >= 5:
+            zero = Decimal(0)
+            return AdDay(0, 0, zero, zero, zero)
+        key = ("ads", campaign.campaign_id, day.isoformat())
+        clicks = round(
+            self.platform_clicks(campaign.platform, day)
+            * campaign.click_share
+            * noise(0.15, *key, "c")
+        )
+        impressions = round(clicks / (campaign.ctr * noise(0.2, *key, "i")))
+        spend = Decimal(str(round(clicks * campaign.cpc * noise(0.2, *key, "s"), 2)))
+        rate = campaign.conversion_rate * noise(0.4, *key, "k")
+        if campaign.platform == "google_ads":  # data-driven attribution: fractional conversions
+            conversions = Decimal(str(round(clicks * rate, 2)))
+        else:
+            conversions = Decimal(round(clicks * rate))
+        value = Decimal(
+            str(round(float(conversions) * campaign.order_value * noise(0.2, *key, "v"), 2))
+        )
+        return AdDay(impressions, clicks, spend, conversions, value)

@@ -58,6 +58,7 @@ class GoogleAuth:
     def __init__(self) -> None:
         self._public_keys: dict[str, str] = {}
         self._tokens: dict[str, float] = {}
+        self._refresh_tokens: dict[str, tuple[str, str]] = {}
         self.token_requests = 0
         self.self_signed_requests = 0
 
@@ -69,8 +70,37 @@ class GoogleAuth:
         )
         self._public_keys[info["client_email"]] = public.decode()
 
+    def trust_refresh_token(self, client_id: str, client_secret: str, refresh_token: str) -> None:
+        """Accept ``refresh_token`` grants for this OAuth client (installed-app flow, Google Ads)."""
+        self._refresh_tokens[refresh_token] = (client_id, client_secret)
+
     def register(self, server: EmulatorServer) -> None:
         server.route("POST", TOKEN_PATH, self.token)
+
+    def _issue(self) -> Response:
+        token = "ya29.emulator-" + secrets.token_urlsafe(24)
+        self._tokens[token] = time.time() + 3600
+        return Response(body={"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+    def _refresh_grant(self, form: dict[str, str]) -> Response:
+        """OAuth 2.0 refresh_token grant (RFC 6749 section 6), answered like Google's endpoint."""
+        client = self._refresh_tokens.get(form.get("refresh_token", ""))
+        known_clients = set(self._refresh_tokens.values())
+        if (form.get("client_id"), form.get("client_secret")) not in known_clients:
+            return Response(401, {"error": "invalid_client", "error_description": "Unauthorized"})
+        if client != (form.get("client_id"), form.get("client_secret")):
+            return Response(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked.",
+                },
+            )
+        return self._issue()
+
+    def revoke_access_tokens(self) -> None:
+        """Forget every issued access token (a client must come back to the token endpoint)."""
+        self._tokens.clear()
 
     def _verify_jwt(self, assertion: str) -> dict | None:
         try:
@@ -83,16 +113,17 @@ class GoogleAuth:
             return None
 
     def token(self, request: Request) -> Response:
-        """OAuth 2.0 JWT-bearer grant (RFC 7523), as at oauth2.googleapis.com/token."""
+        """OAuth 2.0 JWT-bearer grant (RFC 7523) or refresh_token grant, as at
+        oauth2.googleapis.com/token."""
         self.token_requests += 1
         form = request.form()
+        if form.get("grant_type") == "refresh_token":
+            return self._refresh_grant(form)
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return Response(400, {"error": "unsupported_grant_type"})
         if not self._verify_jwt(form.get("assertion", "")):
             return Response(400, {"error": "invalid_grant", "error_description": "Invalid JWT."})
-        token = "ya29.emulator-" + secrets.token_urlsafe(24)
-        self._tokens[token] = time.time() + 3600
-        return Response(body={"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+        return self._issue()
 
     def check(self, request: Request) -> Response | None:
         """None when the request carries a valid token; otherwise the 401 to send."""

@@ -9,11 +9,13 @@ from pathlib import Path
 from sources.emulators.company import SOCIAL_ACCOUNTS, SOV_BRAND, SOV_COMPETITORS
 from sources.emulators.exports import write_costs_file, write_mention_exports
 from sources.emulators.linkedin import LinkedInEmulator
+from sources.emulators.meta_ads import DEMO_ACCESS_TOKEN as META_ADS_DEMO_TOKEN
 from sources.emulators.meta_graph import MetaGraphEmulator
 from sources.emulators.server import EmulatorServer
 from sources.emulators.wordpress import WordPressEmulator
 
-DEMO_META_TOKEN = "EAAdemoSystemUserToken0000000001"
+# One Meta system-user token for the Graph API, as in a real setup: the ads emulator's.
+DEMO_META_TOKEN = META_ADS_DEMO_TOKEN
 DEMO_LINKEDIN_TOKEN = "AQVdemoLinkedInMemberToken000001"
 DEMO_WORDPRESS_USER = "kpi-reader"
 DEMO_WORDPRESS_PASSWORD = "abcd EFGH ijkl MNOP qrst UVWX"

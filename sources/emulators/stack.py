@@ -7,10 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 from sources.emulators import ahrefs, hubspot, mailchimp, pagespeed, stripe, zendesk
+from sources.emulators import google_ads as google_ads_emulator
 from sources.emulators.ahrefs import AhrefsEmulator
 from sources.emulators.company import (
     SITE_DOMAIN,
     SITE_URL,
+    AdsProgram,
     BusinessActivity,
     Company,
     EmailProgram,
@@ -19,8 +21,11 @@ from sources.emulators.company import (
 )
 from sources.emulators.ecb import EcbEmulator
 from sources.emulators.ga4 import GA4Emulator, PropertySettings
+from sources.emulators.google_ads import GoogleAdsEmulator
 from sources.emulators.google_auth import TOKEN_PATH, GoogleAuth, write_demo_service_account
 from sources.emulators.mailchimp import MailchimpEmulator
+from sources.emulators.meta_ads import DEMO_ACCESS_TOKEN as META_DEMO_ACCESS_TOKEN
+from sources.emulators.meta_ads import MetaAdsEmulator
 from sources.emulators.pagespeed import PageSpeedEmulator
 from sources.emulators.search_console import SearchConsoleEmulator
 from sources.emulators.server import EmulatorServer
@@ -59,6 +64,10 @@ class EmulatorStack:
         for emulator in (self.stripe, self.hubspot, self.zendesk):
             if emulator is not None:
                 emulator.now = lambda: moment
+
+    ads: AdsProgram | None = None
+    google_ads: GoogleAdsEmulator | None = None
+    meta_ads: MetaAdsEmulator | None = None
 
     def env(self) -> dict[str, str]:
         """The settings that point every connector at this stack."""
@@ -106,6 +115,18 @@ def demo_settings(
         "ZENDESK_SUBDOMAIN": zendesk.DEMO_SUBDOMAIN,
         "ZENDESK_EMAIL": zendesk.DEMO_EMAIL,
         "ZENDESK_API_TOKEN": zendesk.DEMO_API_TOKEN,
+        # Google Ads (OAuth refresh token at the same token endpoint; a dashed id on purpose)
+        "GOOGLE_ADS_CUSTOMER_IDS": "481-516-2342,7020304050",
+        "GOOGLE_ADS_LOGIN_CUSTOMER_ID": google_ads_emulator.DEMO_MANAGER_ID,
+        "GOOGLE_ADS_DEVELOPER_TOKEN": google_ads_emulator.DEMO_DEVELOPER_TOKEN,
+        "GOOGLE_ADS_CLIENT_ID": google_ads_emulator.DEMO_CLIENT_ID,
+        "GOOGLE_ADS_CLIENT_SECRET": google_ads_emulator.DEMO_CLIENT_SECRET,
+        "GOOGLE_ADS_REFRESH_TOKEN": google_ads_emulator.DEMO_REFRESH_TOKEN,
+        "GOOGLE_ADS_BASE_URL": base_url,
+        # Meta Ads (the second account reports in NOK)
+        "META_AD_ACCOUNT_IDS": "act_798085168510957,801234567890123",
+        "META_ACCESS_TOKEN": META_DEMO_ACCESS_TOKEN,
+        "META_BASE_URL": base_url,
     }
 
 
@@ -147,4 +168,9 @@ def build_stack(
     stack.zendesk = zendesk.ZendeskEmulator(activity)
     for emulator in (stack.stripe, stack.hubspot, stack.zendesk):
         emulator.register(server)
+    stack.ads = AdsProgram(company)
+    stack.google_ads = GoogleAdsEmulator(stack.ads, auth)
+    stack.meta_ads = MetaAdsEmulator(stack.ads)
+    stack.google_ads.register(server)
+    stack.meta_ads.register(server)
     return stack

@@ -14,3 +14,5 @@ union all
 select * from {{ ref('int_kpi_daily__crm') }}
 union all
 select * from {{ ref('int_kpi_daily__customer_service') }}
+union all
+select * from {{ ref('int_kpi_daily__paid_ads') }}

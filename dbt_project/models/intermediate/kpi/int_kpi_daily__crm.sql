@@ -1,7 +1,7 @@
 -- Daily KPI components from the CRM (HubSpot), for every day the CRM was pulled for.
 -- marketing.conversion_rate = new CRM leads / GA4 sessions, on days both sources have;
 -- marketing.cost_per_lead = marketing costs / new CRM leads, on days the cost sources cover
--- (int_marketing_costs_daily: empty until the paid-ads models land, so no rows until then).
+-- (int_marketing_costs_daily: ad spend per platform plus other marketing costs).
 with days as (
     select distinct date_day from {{ ref('stg_hubspot__sync_days') }}
     where {{ in_kpi_period_window('date_day') }}
