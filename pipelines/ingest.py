@@ -26,12 +26,24 @@ def window_label(start: date, end: date) -> str:
 def arrow_table(rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> pa.Table:
     """Rows as an Arrow table; an empty pull still carries the raw keys so its window is cleared."""
     if rows:
-        return pa.Table.from_pylist(rows, schema=schema)
+        return _fixed_decimals(pa.Table.from_pylist(rows, schema=schema))
     if schema is not None:
         return schema.empty_table()
     return pa.table(
         {"_account_id": pa.array([], pa.string()), "_partition_date": pa.array([], pa.date32())}
     )
+
+
+MONEY_TYPE = pa.decimal128(38, 9)
+
+
+def _fixed_decimals(table: pa.Table) -> pa.Table:
+    """Money as one decimal type: inferred from the values, precision would vary by batch (a day
+    with a bigger amount would look like a type change to the raw loader)."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_decimal(column.type) and column.type != MONEY_TYPE:
+            table = table.set_column(index, column.name, table.column(index).cast(MONEY_TYPE))
+    return table
 
 
 def configured_check_spec(source: str, asset: dg.AssetKey) -> dg.AssetCheckSpec:

@@ -5,7 +5,6 @@
 -- content.engagement_per_content has a distinct-count denominator: see int_kpi_periods__ratio.
 with content as (
     select * from {{ ref('fct_content_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 published as (
@@ -14,7 +13,7 @@ published as (
         content_path,
         case when cost_currency = {{ reporting_currency() }} then production_cost else 0 end as cost
     from {{ ref('dim_content') }}
-    where published_date is not null and {{ in_kpi_period_window('published_date') }}
+    where published_date is not null
 ),
 
 measures as (

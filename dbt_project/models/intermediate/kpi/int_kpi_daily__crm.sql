@@ -4,27 +4,23 @@
 -- (int_marketing_costs_daily: ad spend per platform plus other marketing costs).
 with days as (
     select distinct date_day from {{ ref('stg_hubspot__sync_days') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 leads as (
     select date_day, sum(leads) as leads
     from {{ ref('fct_crm_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
     group by date_day
 ),
 
 sessions as (
     select date_day, sum(sessions) as sessions
     from {{ ref('fct_web_traffic_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
     group by date_day
 ),
 
 costs as (
     select date_day, sum(cost_reporting) as cost
     from {{ ref('int_marketing_costs_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
     group by date_day
 ),
 

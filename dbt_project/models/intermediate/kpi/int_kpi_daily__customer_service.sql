@@ -10,7 +10,6 @@ with support as (
         sum(ratings_good) as ratings_good,
         sum(ratings_bad) as ratings_bad
     from {{ ref('fct_support_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
     group by date_day
 ),
 

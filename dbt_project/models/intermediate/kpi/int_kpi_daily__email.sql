@@ -5,12 +5,10 @@
 -- a week or month is complete once Mailchimp was pulled through its last day.
 with campaigns as (
     select * from {{ ref('fct_email_campaigns') }}
-    where {{ in_kpi_period_window('send_date') }}
 ),
 
 pulled_days as (
     select distinct date_day from {{ ref('stg_mailchimp__days') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 segmented as (

@@ -2,7 +2,6 @@
 -- charges is a real 0). Money in the reporting currency.
 with days as (
     select distinct date_day from {{ ref('stg_stripe__sync_days') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 sales as (
@@ -13,7 +12,6 @@ sales as (
         sum(succeeded_charges) as succeeded_charges,
         sum(new_customers) as new_customers
     from {{ ref('fct_sales_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
     group by date_day
 ),
 

@@ -5,7 +5,6 @@
 --   seo.search_*          Search Console property totals (anonymized queries included)
 with seo as (
     select * from {{ ref('fct_seo_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 components as (

@@ -5,12 +5,10 @@
 -- over days: they come per period from int_kpi_periods__social.
 with social as (
     select * from {{ ref('fct_social_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 mentions as (
     select * from {{ ref('fct_share_of_voice_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 social_segmented as (

@@ -2,7 +2,6 @@
 -- and denominator (sum KPIs: the measure as numerator). kpi_values rolls them up per period.
 with traffic as (
     select * from {{ ref('fct_web_traffic_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 segmented as (

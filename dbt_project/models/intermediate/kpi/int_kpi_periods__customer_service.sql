@@ -10,7 +10,7 @@ tickets as (
     select t.date_day, t.reply_minutes_calendar
     from {{ ref('fct_support_tickets') }} as t
     inner join covered as c on c.date_day = t.date_day
-    where not t.is_deleted and {{ in_kpi_period_window('t.date_day') }}
+    where not t.is_deleted
 ),
 
 grains as (

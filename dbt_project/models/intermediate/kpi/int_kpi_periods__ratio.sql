@@ -4,7 +4,6 @@
 --                                    content pieces with at least one view in the period
 with content as (
     select * from {{ ref('fct_content_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 grains as (
@@ -50,4 +49,3 @@ select
     last_day.last_observed_day
 from components as c
 cross join last_day
-where {{ period_overlaps_window('c.period_start', period_end('c.grain', 'c.period_start')) }}

@@ -9,7 +9,6 @@
 --                           Summed over accounts that report followers.
 with social as (
     select * from {{ ref('fct_social_daily') }}
-    where {{ in_kpi_period_window('date_day') }}
 ),
 
 grains as (
@@ -84,4 +83,3 @@ select
     last_day.last_observed_day
 from unioned as u
 cross join last_day
-where {{ period_overlaps_window('u.period_start', period_end('u.grain', 'u.period_start')) }}

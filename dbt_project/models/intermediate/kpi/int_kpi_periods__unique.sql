@@ -2,7 +2,6 @@
 -- digital.users: GA4 totalUsers; 'all' adds up properties (distinct sites, distinct audiences).
 with users as (
     select * from {{ ref('fct_web_users') }}
-    where {{ period_overlaps_window('period_start', 'period_end') }}
 ),
 
 last_day as (

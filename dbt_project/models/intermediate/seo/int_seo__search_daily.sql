@@ -4,12 +4,10 @@
 -- configured every query row counts. Position is always weighted by impressions, never averaged.
 with totals as (
     select * from {{ ref('stg_search_console__totals') }}
-    where {{ in_partition_window('date_day') }}
 ),
 
 queries as (
     select * from {{ ref('stg_search_console__queries') }}
-    where {{ in_partition_window('date_day') }}
 ),
 
 keywords as (

@@ -1,12 +1,10 @@
 -- Sessions and lead events side by side per property x day x channel group.
 with traffic as (
     select * from {{ ref('stg_ga4__traffic') }}
-    where {{ in_partition_window('date_day') }}
 ),
 
 leads as (
     select * from {{ ref('stg_ga4__leads') }}
-    where {{ in_partition_window('date_day') }}
 ),
 
 joined as (

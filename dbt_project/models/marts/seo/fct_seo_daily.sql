@@ -19,6 +19,7 @@ with search as (
         sum(tracked_position_x_impressions) as tracked_position_x_impressions,
         bool_or(is_provisional) as is_search_provisional
     from {{ ref('int_seo__search_daily') }}
+    where {{ in_partition_window('date_day') }}
     group by date_day
 ),
 

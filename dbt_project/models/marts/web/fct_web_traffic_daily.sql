@@ -30,3 +30,4 @@ select
 from {{ ref('int_web_traffic_with_leads') }} as t
 left join {{ ref('int_fx_rates_daily') }} as fx
     on fx.currency = upper(t.currency_code) and fx.date_day = t.date_day
+where {{ in_partition_window('t.date_day') }}
