@@ -1,5 +1,10 @@
 with source as (
-    select * from {{ source('fx', 'fx__ecb_rates') }}
+    {{ source_or_empty('fx', 'fx__ecb_rates', {
+        'currency': 'varchar',
+        'rate_date': 'date',
+        'units_per_eur': 'decimal(38, 9)',
+        '_loaded_at': 'timestamp',
+    }) }}
 ),
 
 renamed as (

@@ -1,5 +1,17 @@
 with source as (
-    select * from {{ source('ga4', 'ga4__landing_pages') }}
+    {{ source_or_empty('ga4', 'ga4__landing_pages', {
+        '_account_id': 'varchar',
+        'date': 'date',
+        'landing_page': 'varchar',
+        'sessions': 'bigint',
+        'engaged_sessions': 'bigint',
+        'screen_page_views': 'bigint',
+        'user_engagement_duration': 'double',
+        'key_events': 'double',
+        'purchase_revenue': 'decimal(38, 9)',
+        'currency_code': 'varchar',
+        '_loaded_at': 'timestamp',
+    }) }}
 ),
 
 renamed as (

@@ -1,5 +1,11 @@
 with source as (
-    select * from {{ source('ga4', 'ga4__leads') }}
+    {{ source_or_empty('ga4', 'ga4__leads', {
+        '_account_id': 'varchar',
+        'date': 'date',
+        'session_default_channel_group': 'varchar',
+        'event_count': 'bigint',
+        '_loaded_at': 'timestamp',
+    }) }}
 ),
 
 renamed as (

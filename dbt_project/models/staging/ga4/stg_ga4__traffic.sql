@@ -1,5 +1,22 @@
 with source as (
-    select * from {{ source('ga4', 'ga4__traffic') }}
+    {{ source_or_empty('ga4', 'ga4__traffic', {
+        '_account_id': 'varchar',
+        'date': 'date',
+        'session_default_channel_group': 'varchar',
+        'sessions': 'bigint',
+        'engaged_sessions': 'bigint',
+        'screen_page_views': 'bigint',
+        'user_engagement_duration': 'double',
+        'key_events': 'double',
+        'purchase_revenue': 'decimal(38, 9)',
+        'new_users': 'bigint',
+        'currency_code': 'varchar',
+        'time_zone': 'varchar',
+        'data_loss_from_other_row': 'boolean',
+        'subject_to_thresholding': 'boolean',
+        'sampled': 'boolean',
+        '_loaded_at': 'timestamp',
+    }) }}
 ),
 
 renamed as (

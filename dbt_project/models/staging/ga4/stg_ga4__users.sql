@@ -1,5 +1,12 @@
 with source as (
-    select * from {{ source('ga4', 'ga4__users') }}
+    {{ source_or_empty('ga4', 'ga4__users', {
+        '_account_id': 'varchar',
+        'grain': 'varchar',
+        'period_start': 'date',
+        'period_end': 'date',
+        'total_users': 'bigint',
+        '_loaded_at': 'timestamp',
+    }) }}
 ),
 
 renamed as (
