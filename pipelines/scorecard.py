@@ -144,7 +144,7 @@ def _sparkline(tile: Tile, width: int = 260, height: int = 64) -> str:
     values = [v for _, v in tile.points if v is not None]
     targets = [tile.history_targets[d] for d, _ in tile.points if d in tile.history_targets]
     if not values:
-        return '<svg class="chart" role="img" aria-label="no data"></svg>'
+        return '<svg class="chart" role="img" aria-label="no data yet"></svg>'
     low, high = min(values + targets), max(values + targets)
     span = (high - low) or abs(high) or 1.0
     pad = 6
@@ -237,7 +237,8 @@ window.addEventListener('error', function (e) {
 });
 document.addEventListener('DOMContentLoaded', function () {
   document.body.dataset.tiles = document.querySelectorAll('.tile').length;
-  document.body.dataset.charts = document.querySelectorAll('.tile svg.chart polyline.trend').length;
+  document.body.dataset.charts = document.querySelectorAll('.tile svg.chart').length;
+  document.body.dataset.trends = document.querySelectorAll('.tile svg.chart polyline.trend').length;
 });
 """
 
