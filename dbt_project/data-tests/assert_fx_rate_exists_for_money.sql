@@ -19,6 +19,8 @@ select
         || ' on ' || cast(date_day as {{ dbt.type_string() }}) || ' (HubSpot deal ' || deal_id || ')'
 from {{ ref('fct_crm_deals_won') }}
 where amount <> 0 and amount_reporting is null
+union all
+select
     'missing FX rate ' || currency || ' -> ' || {{ reporting_currency() }}
         || ' on ' || cast(date_day as {{ dbt.type_string() }})
         || ' (fct_paid_ads_daily ' || platform || ' account ' || account_id || ')'
