@@ -228,17 +228,13 @@ class MetaAdsEmulator:
         self.runs[run_id] = ReportRun(account_id, params)
         return self._usage(Response(body={"report_run_id": run_id}), account_id)
 
-    def report_run(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
+    def report_run(self, request: Request) -> Response | None:
         run_id = request.match.group("run") if request.match else ""
         run = self.runs.get(run_id)
         if run is None:
-            return graph_error(
-                f"Unsupported get request. Object with ID '{run_id}' does not exist",
-                100,
-                subcode=33,
-            )
+            return None  # not a report run: another Graph node (a Page, an IG account)
+        if denied := self._denied(request):
+            return denied
         run.polls += 1
         done = run.polls >= self.polls_to_complete
         time_range = json.loads(run.params.get("time_range") or "{}")
@@ -253,12 +249,14 @@ class MetaAdsEmulator:
             }
         )
 
-    def report_run_insights(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
+    def report_run_insights(self, request: Request) -> Response | None:
         run_id = request.match.group("run") if request.match else ""
         run = self.runs.get(run_id)
-        if run is None or run.polls < self.polls_to_complete:
+        if run is None:
+            return None  # not a report run: another Graph node's insights
+        if denied := self._denied(request):
+            return denied
+        if run.polls < self.polls_to_complete:
             return graph_error("(#100) The report is not ready yet", 100)
         params = {**run.params, **{k: v[0] for k, v in request.query.items()}}
         return self._usage(

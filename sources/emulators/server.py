@@ -56,7 +56,7 @@ class Response:
         return json.dumps(self.body).encode()
 
 
-Handler = Callable[[Request], Response]
+Handler = Callable[[Request], Response | None]
 
 
 @dataclass
@@ -166,7 +166,9 @@ class EmulatorServer:
         for method, pattern, handler in self._routes:
             if method == request.method and (m := pattern.match(request.path)):
                 request.match = m
-                return handler(request)
+                response = handler(request)
+                if response is not None:  # None: not mine, let the next route answer
+                    return response
         return Response(404, {"error": {"code": 404, "message": f"no route {request.path}"}})
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

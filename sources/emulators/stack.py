@@ -154,8 +154,16 @@ def build_stack(
     ga4.register(server)
     ecb = EcbEmulator()
     ecb.register(server)
+    # Graph API: report runs (ads) are tried before Pages and IG accounts (social); both share
+    # /v21.0/{numeric id}.
+    ads = AdsProgram(company)
+    google_ads = GoogleAdsEmulator(ads, auth)
+    meta_ads = MetaAdsEmulator(ads)
+    google_ads.register(server)
+    meta_ads.register(server)
     social = SocialContentEmulators.build(server)
     stack = EmulatorStack(server, company, auth, ga4, ecb, service_account, social)
+    stack.ads, stack.google_ads, stack.meta_ads = ads, google_ads, meta_ads
     stack.mailchimp = MailchimpEmulator(stack.email)
     stack.search_console = SearchConsoleEmulator(stack.seo, auth)
     stack.pagespeed = PageSpeedEmulator(stack.seo)
@@ -168,9 +176,4 @@ def build_stack(
     stack.zendesk = zendesk.ZendeskEmulator(activity)
     for emulator in (stack.stripe, stack.hubspot, stack.zendesk):
         emulator.register(server)
-    stack.ads = AdsProgram(company)
-    stack.google_ads = GoogleAdsEmulator(stack.ads, auth)
-    stack.meta_ads = MetaAdsEmulator(stack.ads)
-    stack.google_ads.register(server)
-    stack.meta_ads.register(server)
     return stack
