@@ -23,6 +23,7 @@ from sources.http import (
     RetryPolicy,
     SchemaError,
     SourceError,
+    new_metrics,
     paginate_offset,
     register_secret,
 )
@@ -45,6 +46,28 @@ REPORT_FIELDS = (
     "clicks",
     "ecommerce",
 )
+# Every field Mailchimp documents in the count objects the report asks for (whether kept or not):
+# a number beyond these is one Mailchimp added, kept as ``<object>_<name>``.
+DOCUMENTED_COUNTS = {
+    "opens": (
+        "opens_total",
+        "proxy_excluded_opens",
+        "unique_opens",
+        "proxy_excluded_unique_opens",
+        "open_rate",
+        "proxy_excluded_open_rate",
+        "last_open",
+    ),
+    "clicks": (
+        "clicks_total",
+        "unique_clicks",
+        "unique_subscriber_clicks",
+        "click_rate",
+        "last_click",
+    ),
+    "bounces": ("hard_bounces", "soft_bounces", "syntax_errors"),
+    "forwards": ("forwards_count", "forwards_opens"),
+}
 # `total_items` must stay in the sparse fieldset or paging loses its end condition.
 FIELDS = ",".join([*(f"reports.{f}" for f in REPORT_FIELDS), "total_items"])
 _KEY = re.compile(r"^[0-9a-zA-Z]+-(?P<dc>[a-z]+[0-9]+)$")
@@ -168,6 +191,11 @@ def parse_report(report: dict[str, Any], time_zone: str = "UTC") -> dict[str, An
         # Mailchimp's own 0-1 rates over delivered: kept to reconcile, never used as KPIs.
         "reported_open_rate": _float(opens.get("open_rate")),
         "reported_click_rate": _float(clicks.get("click_rate")),
+        **{
+            name: value
+            for obj, known in DOCUMENTED_COUNTS.items()
+            for name, value in new_metrics(report.get(obj), known, f"{obj}_").items()
+        },
     }
 
 

@@ -26,6 +26,7 @@ from sources.http import (
     RetryDecision,
     RetryPolicy,
     SchemaError,
+    integer_id,
     paginate_cursor,
     parse_retry_after,
     register_secret,
@@ -86,7 +87,7 @@ def parse_ticket(
     rating = ticket.get("satisfaction_rating") or {}
     solved = _time(metrics or {}, "solved_at")
     return {
-        "id": int(ticket["id"]),
+        "id": integer_id(SOURCE, EXPORT, "id", ticket["id"]),
         "created_at": naive_utc(created),
         "created_day": local_day(created, tz),
         "updated_at": naive_utc(_time(ticket, "updated_at")),
@@ -124,7 +125,7 @@ def parse_rating(rating: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
             value=score,
         )
     return {
-        "id": int(rating["id"]),
+        "id": integer_id(SOURCE, RATINGS, "id", rating.get("id")),
         "ticket_id": rating.get("ticket_id"),
         "score": score,
         "created_at": naive_utc(created),
