@@ -414,6 +414,20 @@ def integer_id(source: str, endpoint: str, field: str, value: Any) -> int:
     raise SchemaError(source, endpoint, "id is not an integer", field=field, value=value)
 
 
+def optional_integer(source: str, endpoint: str, field: str, value: Any) -> int | None:
+    """A count that may be null: ``None`` stays None, else as :func:`integer_id`."""
+    return None if value is None else integer_id(source, endpoint, field, value)
+
+
+def optional_number(source: str, endpoint: str, field: str, value: Any) -> float | None:
+    """A JSON number that may be null; text ("4.8%") is a :class:`SchemaError` naming the field."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SchemaError(source, endpoint, "value is not a number", field=field, value=value)
+    return float(value)
+
+
 def snake_case(name: str) -> str:
     """``engagedSessions`` -> ``engaged_sessions`` (API names to column names)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).replace(":", "_").lower()

@@ -29,6 +29,7 @@ from sources.http import (
     SchemaError,
     SourceError,
     new_metrics,
+    optional_number,
     parse_retry_after,
     provider_message,
     register_secret,
@@ -100,7 +101,7 @@ def parse_share_statistics(page: dict[str, Any]) -> list[dict[str, Any]]:
         for name in SHARE_FIELDS:
             value = stats.get(name)
             if name == "engagement":
-                row["engagement"] = None if value is None else float(value)
+                row["engagement"] = optional_number(SOURCE, "statistics", name, value)
             else:
                 row[_snake(name)] = _count(name, value)
         row.update(new_metrics(stats, SHARE_FIELDS))  # a statistic LinkedIn adds is kept

@@ -24,6 +24,7 @@ from sources.http import (
     SchemaError,
     SourceError,
     new_metrics,
+    optional_number,
     paginate_offset,
     register_secret,
 )
@@ -189,8 +190,8 @@ def parse_report(report: dict[str, Any], time_zone: str = "UTC") -> dict[str, An
         "revenue": _money(ecommerce.get("total_revenue"), campaign) if has_ecommerce else None,
         "currency_code": ecommerce.get("currency_code") if has_ecommerce else None,
         # Mailchimp's own 0-1 rates over delivered: kept to reconcile, never used as KPIs.
-        "reported_open_rate": _float(opens.get("open_rate")),
-        "reported_click_rate": _float(clicks.get("click_rate")),
+        "reported_open_rate": _rate(opens, "opens.open_rate"),
+        "reported_click_rate": _rate(clicks, "clicks.click_rate"),
         **{
             name: value
             for obj, known in DOCUMENTED_COUNTS.items()
@@ -199,8 +200,8 @@ def parse_report(report: dict[str, Any], time_zone: str = "UTC") -> dict[str, An
     }
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _rate(obj: dict[str, Any], path: str) -> float | None:
+    return optional_number(SOURCE, "/3.0/reports", path, obj.get(path.split(".")[-1]))
 
 
 def parse_reports_page(page: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:

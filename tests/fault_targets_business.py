@@ -318,6 +318,14 @@ def _zendesk_id_as_text(page: dict[str, Any]) -> dict[str, Any]:
     return page
 
 
+def _zendesk_count_as_text(page: dict[str, Any]) -> dict[str, Any]:
+    page = copy.deepcopy(page)
+    for ticket in page.get("tickets") or []:
+        if ticket.get("metric_set"):
+            ticket["metric_set"]["replies"] = "two"
+    return page
+
+
 def _zendesk_not_the_end(page: dict[str, Any]) -> None:
     page["end_of_stream"] = False
 
@@ -337,6 +345,9 @@ ZENDESK = FaultTarget(
         **malformed_and_truncated(ZENDESK_EXPORT),
         "type change in a field": [
             Fault(ZENDESK_EXPORT, kind="transform", transform=_zendesk_id_as_text)
+        ],
+        "type change in a count": [
+            Fault(ZENDESK_EXPORT, kind="transform", transform=_zendesk_count_as_text)
         ],
         "repeated pagination cursor": [
             Fault(

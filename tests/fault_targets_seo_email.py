@@ -108,6 +108,10 @@ def _mailchimp_count_as_text(report: dict[str, Any]) -> None:
     report["emails_sent"] = f"{report['emails_sent']:,}"  # "1,204": a formatted string
 
 
+def _mailchimp_rate_as_text(report: dict[str, Any]) -> None:
+    report["opens"]["open_rate"] = "4.8%"
+
+
 def _mailchimp_new_count(report: dict[str, Any]) -> None:
     report["opens"]["machine_opens"] = 17
 
@@ -139,6 +143,13 @@ MAILCHIMP = FaultTarget(
                 MAILCHIMP_REPORTS,
                 kind="transform",
                 transform=_mailchimp_report(_mailchimp_count_as_text),
+            )
+        ],
+        "type change in a rate": [
+            Fault(
+                MAILCHIMP_REPORTS,
+                kind="transform",
+                transform=_mailchimp_report(_mailchimp_rate_as_text),
             )
         ],
         # Offset paging (offset + count up to total_items): no cursor to repeat.
@@ -296,6 +307,12 @@ def _psi_lcp_as_text(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def _psi_score_as_text(payload: dict[str, Any]) -> dict[str, Any]:
+    payload = copy.deepcopy(payload)
+    payload["lighthouseResult"]["categories"]["performance"]["score"] = "90"
+    return payload
+
+
 PSI_RUN = r"/pagespeedonline/v5/runPagespeed"
 PAGESPEED = FaultTarget(
     source="pagespeed",
@@ -328,6 +345,7 @@ PAGESPEED = FaultTarget(
     fatal={
         **malformed_and_truncated(PSI_RUN),
         "type change in a field": [Fault(PSI_RUN, kind="transform", transform=_psi_lcp_as_text)],
+        "type change in a score": [Fault(PSI_RUN, kind="transform", transform=_psi_score_as_text)],
         # One URL per call: no pagination.
     },
     quota=[

@@ -191,6 +191,11 @@ def _linkedin_count_as_text(element: dict[str, Any]) -> None:
             stats[name] = "1,204"
 
 
+def _linkedin_rate_as_text(element: dict[str, Any]) -> None:
+    if "totalShareStatistics" in element:
+        element["totalShareStatistics"]["engagement"] = "2.9%"
+
+
 def _linkedin_new_statistic(element: dict[str, Any]) -> None:
     if "totalShareStatistics" in element:
         element["totalShareStatistics"]["videoViewCount"] = 42
@@ -214,6 +219,13 @@ LINKEDIN = FaultTarget(
                 LINKEDIN_REST,
                 kind="transform",
                 transform=_linkedin_elements(_linkedin_count_as_text),
+            )
+        ],
+        "type change in a rate": [
+            Fault(
+                LINKEDIN_REST,
+                kind="transform",
+                transform=_linkedin_elements(_linkedin_rate_as_text),
             )
         ],
         # Rest.li start/count paging: no cursor to repeat.

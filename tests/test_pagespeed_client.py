@@ -176,6 +176,13 @@ def test_a_lighthouse_runtime_error_is_a_failed_run_not_a_zero_score():
     assert "did not paint" in row["error"]
 
 
+def test_a_score_sent_as_text_is_a_schema_error_not_a_score_of_90():
+    payload = copy.deepcopy(RECORDED)
+    payload["lighthouseResult"]["categories"]["performance"]["score"] = "90"
+    with pytest.raises(SchemaError, match=r"categories\.performance\.score"):
+        parse_run(payload)
+
+
 def test_a_response_without_lighthouse_result_raises_schema_error():
     with pytest.raises(SchemaError, match="no lighthouseResult"):
         parse_run({"kind": "pagespeedonline#result"})

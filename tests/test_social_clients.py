@@ -331,6 +331,13 @@ def test_a_count_sent_as_a_string_is_a_schema_error() -> None:
         parse_share_statistics(page)
 
 
+def test_an_engagement_rate_sent_as_text_is_a_schema_error() -> None:
+    page = json.loads(json.dumps(EXAMPLE_2))
+    page["elements"][0]["totalShareStatistics"]["engagement"] = "9.6%"
+    with pytest.raises(SchemaError, match=r"\[linkedin\].*field=engagement"):
+        parse_share_statistics(page)
+
+
 def test_the_restli_tuple_is_sent_unencoded_and_the_urn_encoded() -> None:
     tuple_ = time_intervals(date(2024, 9, 1), date(2024, 9, 2))
     assert tuple_ == "(timeRange:(start:1725148800000,end:1725321600000),timeGranularityType:DAY)"
