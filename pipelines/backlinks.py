@@ -7,7 +7,6 @@ The provider is Ahrefs API v3 (``sources.backlinks``); another index (Moz) imple
 """
 
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -86,7 +85,7 @@ def backlinks_raw(
                 "date": day,
                 "provider": provider.name,
                 "target": target,
-                **asdict(counts),
+                **counts.as_row(),
                 "_account_id": target,
                 "_partition_date": day,
             }

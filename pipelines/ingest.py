@@ -24,9 +24,22 @@ def window_label(start: date, end: date) -> str:
 
 
 def arrow_table(rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> pa.Table:
-    """Rows as an Arrow table; an empty pull still carries the raw keys so its window is cleared."""
+    """Rows as an Arrow table; an empty pull still carries the raw keys so its window is cleared.
+
+    Fields the rows carry beyond ``schema`` (metrics a provider added since it was written) are
+    kept as extra columns with inferred types, so the loader adds them instead of dropping them.
+    """
     if rows:
-        return _fixed_decimals(pa.Table.from_pylist(rows, schema=schema))
+        table = pa.Table.from_pylist(rows, schema=schema)
+        if schema is not None:
+            extra = [
+                k for k in dict.fromkeys(k for row in rows for k in row) if k not in schema.names
+            ]
+            if extra:
+                more = pa.Table.from_pylist([{k: row.get(k) for k in extra} for row in rows])
+                for name in extra:
+                    table = table.append_column(name, more.column(name))
+        return _fixed_decimals(table)
     if schema is not None:
         return schema.empty_table()
     return pa.table(

@@ -5,13 +5,16 @@ raw.pagespeed__runs   url x strategy x day: performance score, lab LCP/FCP/CLS/T
 
 PSI measures a page *now*; the past cannot be re-measured. So a run measures only when its window
 ends recently (``PAGESPEED_MAX_AGE_DAYS``, default 2, before today UTC) and dates the measurement
-on the window's last day; older windows load nothing and keep the rows they have.
+on the window's last day; older windows load nothing and keep the rows they have. A URL that
+fails on a rerun keeps the day's earlier successful measurement (a fault never erases data).
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 
 from pipelines.ingest import (
@@ -56,6 +59,29 @@ SCHEMA = pa.schema(
         ("_partition_date", pa.date32()),
     ]
 )
+
+
+def keep_earlier_measurements(
+    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], day: date
+) -> list[dict[str, Any]]:
+    """``rows`` with each failed URL x strategy replaced by the day's earlier ``ok`` row, if any.
+
+    A rerun of a day that meets a fault must not erase the measurement a previous run took."""
+    failed = {(r["url"], r["strategy"]) for r in rows if r["status"] != "ok"}
+    if not failed:
+        return rows
+    try:
+        result = con.execute(
+            f"select * exclude (_loaded_at, _source_run_id) from {TABLE} "
+            "where _partition_date = ? and status = 'ok'",
+            [day],
+        )
+    except duckdb.CatalogException:  # no table yet: nothing measured before
+        return rows
+    names = [d[0] for d in result.description]
+    earlier = [dict(zip(names, values, strict=True)) for values in result.fetchall()]
+    kept = {(r["url"], r["strategy"]): r for r in earlier if (r["url"], r["strategy"]) in failed}
+    return [kept.get((r["url"], r["strategy"]), r) for r in rows]
 
 
 @dg.multi_asset(
@@ -140,7 +166,7 @@ def pagespeed_raw(
         result = replace_window(
             con,
             TABLE,
-            arrow_table(rows, SCHEMA),
+            arrow_table(keep_earlier_measurements(con, rows, day), SCHEMA),
             account_ids=urls,
             start=day,
             end=end,

@@ -8,7 +8,7 @@ have on a day. ``AhrefsProvider`` asks ``GET /v3/site-explorer/backlinks-stats``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
@@ -19,12 +19,14 @@ from sources.http import (
     RetryDecision,
     RetryPolicy,
     SchemaError,
+    new_metrics,
     provider_message,
     register_secret,
 )
 
 AHREFS_DEFAULT_BASE_URL = "https://api.ahrefs.com"
 AHREFS_STATS_PATH = "/v3/site-explorer/backlinks-stats"
+AHREFS_METRICS = ("live", "all_time", "live_refdomains", "all_time_refdomains")
 _UNITS_SPENT = re.compile(r"units|limit reached|insufficient", re.IGNORECASE)
 
 
@@ -36,6 +38,17 @@ class BacklinkCounts:
     live_referring_domains: int
     all_time_backlinks: int | None = None
     all_time_referring_domains: int | None = None
+    added: dict[str, int | float] = field(default_factory=dict)  # metrics the provider added
+
+    def as_row(self) -> dict[str, int | float | None]:
+        """The counts as raw columns, the provider's added metrics included."""
+        return {
+            "live_backlinks": self.live_backlinks,
+            "live_referring_domains": self.live_referring_domains,
+            "all_time_backlinks": self.all_time_backlinks,
+            "all_time_referring_domains": self.all_time_referring_domains,
+            **self.added,
+        }
 
 
 class BacklinksProvider(Protocol):
@@ -72,6 +85,7 @@ def parse_ahrefs_stats(body: dict[str, Any]) -> BacklinkCounts:
         live_referring_domains=_count(metrics, "live_refdomains", required=True) or 0,
         all_time_backlinks=_count(metrics, "all_time", required=False),
         all_time_referring_domains=_count(metrics, "all_time_refdomains", required=False),
+        added=new_metrics(metrics, AHREFS_METRICS),
     )
 
 

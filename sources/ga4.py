@@ -42,6 +42,7 @@ from sources.http import (
     parse_retry_after,
     provider_message,
     register_secret,
+    snake_case,
 )
 
 SOURCE = "ga4"
@@ -78,11 +79,6 @@ PAGE_METRICS = ("screenPageViews", "userEngagementDuration")
 _INTEGER_TYPES = {"TYPE_INTEGER"}
 _DECIMAL_TYPES = {"TYPE_CURRENCY"}
 _QUOTA_RESET = re.compile(r"Exhausted .*tokens per (day|hour)", re.IGNORECASE)
-
-
-def snake_case(name: str) -> str:
-    """``engagedSessions`` -> ``engaged_sessions`` (GA4 API names to column names)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).replace(":", "_").lower()
 
 
 @dataclass

@@ -403,6 +403,53 @@ def paginate_cursor(
         seen.add(cursor)
 
 
+def integer_id(source: str, endpoint: str, field: str, value: Any) -> int:
+    """An integer id sent as a JSON integer or digits; anything else is a :class:`SchemaError`
+    naming the field (a bare ``int()`` would fail without saying which source or field)."""
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise SchemaError(source, endpoint, "id is not an integer", field=field, value=value)
+
+
+def optional_integer(source: str, endpoint: str, field: str, value: Any) -> int | None:
+    """A count that may be null: ``None`` stays None, else as :func:`integer_id`."""
+    return None if value is None else integer_id(source, endpoint, field, value)
+
+
+def optional_number(source: str, endpoint: str, field: str, value: Any) -> float | None:
+    """A JSON number that may be null; text ("4.8%") is a :class:`SchemaError` naming the field."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SchemaError(source, endpoint, "value is not a number", field=field, value=value)
+    return float(value)
+
+
+def snake_case(name: str) -> str:
+    """``engagedSessions`` -> ``engaged_sessions`` (API names to column names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).replace(":", "_").lower()
+
+
+def new_metrics(obj: Any, known: Iterable[str], prefix: str = "") -> dict[str, int | float]:
+    """Numbers in a provider's metrics object that the connector does not know yet.
+
+    Providers add metrics over time; returned as ``prefix + snake_case(name)`` they land as new raw
+    columns (the loader adds them) instead of being dropped. Only numbers: a new text field could
+    carry personal data and is reviewed before it is landed.
+    """
+    if not isinstance(obj, dict):
+        return {}
+    skip = set(known)
+    return {
+        prefix + snake_case(name): value
+        for name, value in obj.items()
+        if name not in skip and isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Split ``items`` into lists of at most ``size``."""
     batch: list[T] = []

@@ -28,6 +28,9 @@ from sources.http import (
     RetryPolicy,
     SchemaError,
     SourceError,
+    new_metrics,
+    optional_number,
+    parse_retry_after,
     provider_message,
     register_secret,
 )
@@ -98,9 +101,10 @@ def parse_share_statistics(page: dict[str, Any]) -> list[dict[str, Any]]:
         for name in SHARE_FIELDS:
             value = stats.get(name)
             if name == "engagement":
-                row["engagement"] = None if value is None else float(value)
+                row["engagement"] = optional_number(SOURCE, "statistics", name, value)
             else:
                 row[_snake(name)] = _count(name, value)
+        row.update(new_metrics(stats, SHARE_FIELDS))  # a statistic LinkedIn adds is kept
         rows.append(row)
     return rows
 
@@ -174,7 +178,11 @@ class LinkedInClient(HttpClient):
         if response.status_code == 429:
             message = provider_message(response)
             # APPLICATION/MEMBER DAY limits reset at 00:00 UTC: backing off cannot help.
-            return RetryDecision(retry=True, quota_exhausted=" DAY " in f" {message} ")
+            return RetryDecision(
+                retry=True,
+                wait_hint=parse_retry_after(response.headers.get("Retry-After")),
+                quota_exhausted=" DAY " in f" {message} ",
+            )
         return super().retry_decision(response)
 
     def _get(self, path: str, query: str) -> dict[str, Any]:

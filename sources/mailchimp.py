@@ -23,6 +23,8 @@ from sources.http import (
     RetryPolicy,
     SchemaError,
     SourceError,
+    new_metrics,
+    optional_number,
     paginate_offset,
     register_secret,
 )
@@ -45,6 +47,28 @@ REPORT_FIELDS = (
     "clicks",
     "ecommerce",
 )
+# Every field Mailchimp documents in the count objects the report asks for (whether kept or not):
+# a number beyond these is one Mailchimp added, kept as ``<object>_<name>``.
+DOCUMENTED_COUNTS = {
+    "opens": (
+        "opens_total",
+        "proxy_excluded_opens",
+        "unique_opens",
+        "proxy_excluded_unique_opens",
+        "open_rate",
+        "proxy_excluded_open_rate",
+        "last_open",
+    ),
+    "clicks": (
+        "clicks_total",
+        "unique_clicks",
+        "unique_subscriber_clicks",
+        "click_rate",
+        "last_click",
+    ),
+    "bounces": ("hard_bounces", "soft_bounces", "syntax_errors"),
+    "forwards": ("forwards_count", "forwards_opens"),
+}
 # `total_items` must stay in the sparse fieldset or paging loses its end condition.
 FIELDS = ",".join([*(f"reports.{f}" for f in REPORT_FIELDS), "total_items"])
 _KEY = re.compile(r"^[0-9a-zA-Z]+-(?P<dc>[a-z]+[0-9]+)$")
@@ -166,13 +190,18 @@ def parse_report(report: dict[str, Any], time_zone: str = "UTC") -> dict[str, An
         "revenue": _money(ecommerce.get("total_revenue"), campaign) if has_ecommerce else None,
         "currency_code": ecommerce.get("currency_code") if has_ecommerce else None,
         # Mailchimp's own 0-1 rates over delivered: kept to reconcile, never used as KPIs.
-        "reported_open_rate": _float(opens.get("open_rate")),
-        "reported_click_rate": _float(clicks.get("click_rate")),
+        "reported_open_rate": _rate(opens, "opens.open_rate"),
+        "reported_click_rate": _rate(clicks, "clicks.click_rate"),
+        **{
+            name: value
+            for obj, known in DOCUMENTED_COUNTS.items()
+            for name, value in new_metrics(report.get(obj), known, f"{obj}_").items()
+        },
     }
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _rate(obj: dict[str, Any], path: str) -> float | None:
+    return optional_number(SOURCE, "/3.0/reports", path, obj.get(path.split(".")[-1]))
 
 
 def parse_reports_page(page: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:

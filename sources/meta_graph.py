@@ -247,10 +247,11 @@ class MetaGraphClient(HttpClient):
                 fix = "renew META_ACCESS_TOKEN (read_insights, pages_read_engagement, instagram_manage_insights)"
             else:
                 fix = "check META_PAGE_IDS / INSTAGRAM_ACCOUNT_IDS and the token's permissions"
+            quota = isinstance(exc, QuotaExhaustedError)
             raise type(exc)(
                 SOURCE,
                 exc.endpoint,
-                "request refused",
+                "quota exhausted: throttled past the retry budget" if quota else "request refused",
                 status=exc.status,
                 provider_message=exc.provider_message,
                 fix=fix,
@@ -316,9 +317,9 @@ class MetaGraphClient(HttpClient):
             follows = values.get("page_follows")
             before = (by_day.get(day - timedelta(days=1)) or {}).get("page_follows")
             gain = None if follows is None or before is None else follows - before
-            result.append(
-                {"date": day, **{m: values.get(m) for m in PAGE_METRICS}, "page_follows_gain": gain}
-            )
+            known = {m: values.get(m) for m in PAGE_METRICS}
+            added = {m: v for m, v in values.items() if m not in PAGE_METRICS}  # kept, not dropped
+            result.append({"date": day, **known, **added, "page_follows_gain": gain})
         return result
 
     # Instagram --------------------------------------------------------------------------------

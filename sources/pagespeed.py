@@ -23,6 +23,7 @@ from sources.http import (
     RetryPolicy,
     SchemaError,
     SourceError,
+    optional_number,
     provider_message,
     register_secret,
 )
@@ -90,7 +91,9 @@ def parse_run(payload: dict[str, Any]) -> dict[str, Any]:
     performance = (result.get("categories") or {}).get("performance") or {}
     score = performance.get("score")
     row: dict[str, Any] = {
-        "performance_score": None if score is None else float(score),
+        "performance_score": optional_number(
+            SOURCE, RUN_PATH, "categories.performance.score", score
+        ),
         **{name: _audit_value(audits, audit) for name, audit in LAB_AUDITS.items()},
         **parse_field_data(payload),
         "lighthouse_version": result.get("lighthouseVersion"),

@@ -30,6 +30,7 @@ from sources.http import (
     SchemaError,
     SourceError,
     call_with_retries,
+    new_metrics,
     provider_message,
     register_secret,
 )
@@ -40,6 +41,7 @@ SCOPES = ("https://www.googleapis.com/auth/webmasters.readonly",)
 TIME_ZONE = "America/Los_Angeles"
 MAX_ROW_LIMIT = 25_000
 QUERY_DIMENSIONS = ("date", "query", "page")
+ROW_FIELDS = ("keys", "clicks", "impressions", "ctr", "position")
 # Quota that only a reset refills: the daily project quota and the 10-minute/daily load quota.
 _QUOTA_RESET = re.compile(r"load quota|per day|quota exceeded for quota metric", re.IGNORECASE)
 
@@ -102,6 +104,7 @@ def parse_rows(page: dict[str, Any], dimensions: tuple[str, ...]) -> list[dict[s
             ctr=_number(row, "ctr", index),
             position=_number(row, "position", index),
         )
+        record.update(new_metrics(row, ROW_FIELDS))  # a metric Google adds is kept
         rows.append(record)
     return rows
 

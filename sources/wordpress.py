@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sources.http import HttpClient, RetryPolicy, SchemaError, register_secret
+from sources.http import HttpClient, RetryPolicy, SchemaError, integer_id, register_secret
 
 SOURCE = "wordpress"
 API_PATH = "/wp-json/wp/v2"
@@ -62,7 +62,7 @@ def parse_posts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             raise SchemaError(SOURCE, "posts", "post without id or link", value=item)
         rows.append(
             {
-                "post_id": int(item["id"]),
+                "post_id": integer_id(SOURCE, "posts", "id", item["id"]),
                 "link": item["link"],
                 "path": url_path(item["link"]),
                 "slug": item.get("slug"),
@@ -80,8 +80,8 @@ def parse_posts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def parse_comments(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
-            "comment_id": int(item["id"]),
-            "post_id": int(item["post"]),
+            "comment_id": integer_id(SOURCE, "comments", "id", item.get("id")),
+            "post_id": integer_id(SOURCE, "comments", "post", item.get("post")),
             "status": item.get("status"),
             "commented_at": parse_gmt(item.get("date_gmt"), "date_gmt"),
         }

@@ -26,6 +26,8 @@ from sources.http import (
     RetryDecision,
     RetryPolicy,
     SchemaError,
+    integer_id,
+    optional_integer,
     paginate_cursor,
     parse_retry_after,
     register_secret,
@@ -86,7 +88,7 @@ def parse_ticket(
     rating = ticket.get("satisfaction_rating") or {}
     solved = _time(metrics or {}, "solved_at")
     return {
-        "id": int(ticket["id"]),
+        "id": integer_id(SOURCE, EXPORT, "id", ticket["id"]),
         "created_at": naive_utc(created),
         "created_day": local_day(created, tz),
         "updated_at": naive_utc(_time(ticket, "updated_at")),
@@ -102,8 +104,8 @@ def parse_ticket(
         "full_resolution_minutes_calendar": _minutes(
             metrics, "full_resolution_time_in_minutes", "calendar"
         ),
-        "replies": (metrics or {}).get("replies"),
-        "reopens": (metrics or {}).get("reopens"),
+        "replies": optional_integer(SOURCE, EXPORT, "replies", (metrics or {}).get("replies")),
+        "reopens": optional_integer(SOURCE, EXPORT, "reopens", (metrics or {}).get("reopens")),
         "solved_at": naive_utc(solved),
         "has_metrics": metrics is not None,
         "satisfaction_score": rating.get("score") if isinstance(rating, dict) else None,
@@ -124,8 +126,8 @@ def parse_rating(rating: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
             value=score,
         )
     return {
-        "id": int(rating["id"]),
-        "ticket_id": rating.get("ticket_id"),
+        "id": integer_id(SOURCE, RATINGS, "id", rating.get("id")),
+        "ticket_id": optional_integer(SOURCE, RATINGS, "ticket_id", rating.get("ticket_id")),
         "score": score,
         "created_at": naive_utc(created),
         "rated_day": local_day(created, tz),

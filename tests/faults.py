@@ -8,10 +8,8 @@ it into its raw table, and the shape of its own throttle, quota and schema-drift
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import timedelta
 
 import duckdb
 
@@ -25,37 +23,10 @@ from sources.emulators.server import Fault
 from sources.emulators.stack import EmulatorStack
 from sources.ga4 import GA4Client
 from sources.http import RetryPolicy
+from tests import fault_targets_business, fault_targets_seo_email, fault_targets_social
+from tests.fault_base import END, START, FaultTarget, Loaded, standard_transient
 
-START, END = date(2025, 3, 3), date(2025, 3, 6)  # end exclusive
-
-Load = Callable[[EmulatorStack, RetryPolicy, duckdb.DuckDBPyConnection, float], int]
-
-
-@dataclass
-class FaultTarget:
-    source: str
-    path: str  # regex of the endpoint the faults hit
-    table: str  # the raw table whose rows must survive a failed run
-    load: Load  # pull START..END from the emulator and load it; returns rows loaded
-    transient: dict[str, list[Fault]] = field(default_factory=dict)  # retried, run succeeds
-    fatal: dict[str, list[Fault]] = field(default_factory=dict)  # run fails, nothing lost
-    quota: list[Fault] | None = None  # exhausted daily quota: fails fast
-    new_field: Callable[[Any], Any] | None = None  # JSON transform adding a field
-    new_field_column: str | None = None
-
-
-def standard_transient(path: str, throttle: Fault) -> dict[str, list[Fault]]:
-    """The transient faults every connector must survive."""
-    return {
-        "429 with Retry-After": [
-            Fault(path, status=429, headers={"Retry-After": "2"}, body={"error": "slow down"})
-        ],
-        "429 without Retry-After": [Fault(path, status=429, body={"error": "slow down"})],
-        "provider throttle shape": [throttle],
-        "5xx burst": [Fault(path, status=503, body={"error": "unavailable"}, times=3)],
-        "read timeout": [Fault(path, kind="timeout", delay=1.5)],
-        "dropped connection": [Fault(path, kind="drop", times=2)],
-    }
+__all__ = ["END", "RESULTS", "START", "TARGETS", "FaultTarget", "Loaded", "Outcome", "summary"]
 
 
 # --- GA4 -------------------------------------------------------------------------------------------
@@ -173,7 +144,13 @@ FX = FaultTarget(
     },
 )
 
-TARGETS: list[FaultTarget] = [GA4, FX]
+TARGETS: list[FaultTarget] = [
+    GA4,
+    FX,
+    *fault_targets_seo_email.TARGETS,
+    *fault_targets_social.TARGETS,
+    *fault_targets_business.TARGETS,
+]
 
 
 @dataclass
@@ -191,15 +168,15 @@ def summary() -> str:
     """The table the suite prints at the end."""
     if not RESULTS:
         return ""
-    lines = [f"{'source':10} {'faults injected':>16} {'runs survived':>14} {'rows lost':>10}"]
+    lines = [f"{'source':14} {'faults injected':>16} {'runs survived':>14} {'rows lost':>10}"]
     for source in dict.fromkeys(r.source for r in RESULTS):
         mine = [r for r in RESULTS if r.source == source]
         lines.append(
-            f"{source:10} {len(mine):>16} {sum(r.survived for r in mine):>14} "
+            f"{source:14} {len(mine):>16} {sum(r.survived for r in mine):>14} "
             f"{sum(r.rows_lost for r in mine):>10}"
         )
     lines.append(
-        f"{'total':10} {len(RESULTS):>16} {sum(r.survived for r in RESULTS):>14} "
+        f"{'total':14} {len(RESULTS):>16} {sum(r.survived for r in RESULTS):>14} "
         f"{sum(r.rows_lost for r in RESULTS):>10}"
     )
     return "\n".join(lines)

@@ -237,6 +237,24 @@ def test_a_count_that_is_not_an_integer_raises_schema_error():
     assert info.value.field == "opens.unique_opens" and info.value.value == "23"
 
 
+def test_a_rate_sent_as_text_raises_schema_error_naming_the_field():
+    broken = copy.deepcopy(EXAMPLE_2)
+    broken["opens"]["open_rate"] = "4.8%"
+
+    with pytest.raises(SchemaError) as info:
+        parse_report(broken)
+
+    assert info.value.field == "opens.open_rate" and info.value.value == "4.8%"
+
+
+def test_a_count_mailchimp_adds_to_a_count_object_is_kept():
+    report = copy.deepcopy(EXAMPLE_2)
+    report["opens"]["machine_opens"] = 17
+
+    assert parse_report(report)["opens_machine_opens"] == 17
+    assert not [k for k in parse_report(EXAMPLE_2) if k.startswith("opens_") and k != "opens_total"]
+
+
 def test_a_missing_required_count_raises_schema_error_naming_the_field():
     broken = copy.deepcopy(EXAMPLE_2)
     del broken["clicks"]["unique_subscriber_clicks"]

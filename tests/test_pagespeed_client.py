@@ -7,14 +7,19 @@ variants from shared/api-notes/pagespeed.md.
 from __future__ import annotations
 
 import copy
+from datetime import date
 
+import duckdb
 import pytest
 
+from pipelines.ingest import arrow_table
+from pipelines.pagespeed import SCHEMA, TABLE, keep_earlier_measurements
+from pipelines.raw_loader import replace_window
 from sources.emulators.company import page_url
 from sources.emulators.pagespeed import DEMO_API_KEY
 from sources.emulators.server import Fault
 from sources.http import SchemaError
-from sources.pagespeed import PageSpeedClient, parse_field_data, parse_run
+from sources.pagespeed import PageSpeedClient, failed, parse_field_data, parse_run
 
 RUN = r"/runPagespeed$"
 GOOD = [page_url("/"), page_url("/pricing")]
@@ -171,6 +176,13 @@ def test_a_lighthouse_runtime_error_is_a_failed_run_not_a_zero_score():
     assert "did not paint" in row["error"]
 
 
+def test_a_score_sent_as_text_is_a_schema_error_not_a_score_of_90():
+    payload = copy.deepcopy(RECORDED)
+    payload["lighthouseResult"]["categories"]["performance"]["score"] = "90"
+    with pytest.raises(SchemaError, match=r"categories\.performance\.score"):
+        parse_run(payload)
+
+
 def test_a_response_without_lighthouse_result_raises_schema_error():
     with pytest.raises(SchemaError, match="no lighthouseResult"):
         parse_run({"kind": "pagespeedonline#result"})
@@ -247,3 +259,35 @@ def test_an_invalid_key_fails_the_runs_with_the_key_redacted(stack, fast_retry):
     assert not any(m.ok for m in measurements)
     assert "API key not valid" in measurements[0].row["error"]
     assert key not in measurements[0].row["error"]
+
+
+def test_a_url_failing_on_a_rerun_keeps_the_days_earlier_measurement() -> None:
+    day = date(2025, 3, 5)
+    con = duckdb.connect()
+
+    def row(url: str, strategy: str, status: str, score: float | None) -> dict:
+        values = {"status": status, "performance_score": score, "error": None}
+        base = failed("[pagespeed] boom") if status == "failed" else {}
+        return {**base, **values, "url": url, "strategy": strategy}
+
+    def stamp(rows: list[dict]) -> list[dict]:
+        return [{**r, "_account_id": r["url"], "_partition_date": day} for r in rows]
+
+    rerun = stamp([row(GOOD[0], "mobile", "failed", None), row(GOOD[1], "mobile", "failed", None)])
+    assert keep_earlier_measurements(con, rerun, day) == rerun  # no table yet: nothing to keep
+
+    first = stamp([row(GOOD[0], "mobile", "ok", 0.9), row(GOOD[1], "mobile", "failed", None)])
+    replace_window(
+        con,
+        TABLE,
+        arrow_table(first, SCHEMA),
+        account_ids=GOOD,
+        start=day,
+        end=date(2025, 3, 6),
+        run_id="r1",
+    )
+    kept = keep_earlier_measurements(con, rerun, day)
+    assert [(r["url"], r["status"], r["performance_score"]) for r in kept] == [
+        (GOOD[0], "ok", 0.9),  # the earlier good measurement, not the rerun's failure
+        (GOOD[1], "failed", None),  # nothing good before: the failure is recorded
+    ]

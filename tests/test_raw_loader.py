@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines import raw_loader
+from pipelines.ingest import arrow_table
 from pipelines.raw_loader import replace_keys, replace_window
 from sources.http import SchemaError
 
@@ -307,6 +308,22 @@ def test_a_new_field_is_added_as_a_column_and_kept(con):
     assert con.execute(
         f"select sum(new_users) from {TABLE} where _account_id = 'b'"
     ).fetchone() == (21,)
+
+
+def test_fields_beyond_a_declared_schema_are_kept_as_columns(con):
+    load_march(con, accounts=("a",))
+    schema = pa.schema([("_account_id", pa.string()), ("_partition_date", pa.date32())])
+    rows = [
+        {"_account_id": "b", "_partition_date": MARCH[0], "video_views": 5},
+        {"_account_id": "b", "_partition_date": MARCH[1]},
+    ]
+    data = arrow_table(rows, schema)
+    assert data.column_names == ["_account_id", "_partition_date", "video_views"]
+    assert data.column("video_views").to_pylist() == [5, None]
+    result = replace_window(
+        con, TABLE, data, account_ids=["b"], start=MARCH[0], end=MARCH[2], run_id="r1"
+    )
+    assert result.added_columns == ["video_views"]
 
 
 def test_a_removed_field_loads_as_null_and_is_reported(con):

@@ -193,6 +193,7 @@ def test_a_throttle_longer_than_the_retry_budget_fails_fast(stack, meta) -> None
         meta.instagram_day(INSTAGRAM, date(2025, 3, 3))
     assert stack.server.count(r"/insights") == 1
     assert "rerun the range later" in str(caught.value)
+    assert "quota exhausted" in str(caught.value)  # not a "request refused" like a bad id
 
 
 def test_an_expired_token_is_not_retried_and_says_how_to_fix_it(stack, meta) -> None:
@@ -298,6 +299,14 @@ def test_daily_share_statistics_parse_with_utc_days_and_missing_reach_as_null() 
     assert [r["date"] for r in rows] == [date(2024, 9, 1), date(2024, 9, 2)]
     assert rows[0]["unique_impressions_count"] == 410
     assert rows[1]["unique_impressions_count"] is None  # missing is not 0
+
+
+def test_a_statistic_linkedin_adds_is_kept_as_a_column() -> None:
+    page = json.loads(json.dumps(EXAMPLE_2))
+    page["elements"][0]["totalShareStatistics"]["videoViewCount"] = 42
+    rows = parse_share_statistics(page)
+    assert rows[0]["video_view_count"] == 42
+    assert "video_view_count" not in rows[1]
     assert rows[0]["engagement"] == pytest.approx((12 + 30 + 4 + 2) / 500)  # a 0..1 fraction
     assert rows[1]["impression_count"] == 131
 
@@ -319,6 +328,13 @@ def test_a_count_sent_as_a_string_is_a_schema_error() -> None:
     page = json.loads(json.dumps(EXAMPLE_2))
     page["elements"][0]["totalShareStatistics"]["clickCount"] = "12"
     with pytest.raises(SchemaError, match="clickCount"):
+        parse_share_statistics(page)
+
+
+def test_an_engagement_rate_sent_as_text_is_a_schema_error() -> None:
+    page = json.loads(json.dumps(EXAMPLE_2))
+    page["elements"][0]["totalShareStatistics"]["engagement"] = "9.6%"
+    with pytest.raises(SchemaError, match=r"\[linkedin\].*field=engagement"):
         parse_share_statistics(page)
 
 
@@ -389,6 +405,14 @@ def test_a_minute_throttle_is_retried(stack, linkedin, fast_retry) -> None:
     stack.server.inject(minute_limit_fault())
     assert len(linkedin.share_statistics(ORG, date(2025, 3, 1), date(2025, 3, 2))) == 2
     assert len(fast_retry.waits) == 1
+
+
+def test_a_429_with_retry_after_waits_as_long_as_it_says(stack, linkedin, fast_retry) -> None:
+    throttle = minute_limit_fault()
+    throttle.headers = {"Retry-After": "3"}
+    stack.server.inject(throttle)
+    assert len(linkedin.share_statistics(ORG, date(2025, 3, 1), date(2025, 3, 2))) == 2
+    assert fast_retry.waits == [3.0]
 
 
 def test_a_missing_version_header_is_426_with_the_fix(linkedin) -> None:

@@ -12,8 +12,8 @@ from sources.content_costs import parse_costs
 from sources.emulators import company as co
 from sources.emulators.server import Fault
 from sources.emulators.social_content import DEMO_WORDPRESS_PASSWORD, DEMO_WORDPRESS_USER
-from sources.http import SourceError
-from sources.wordpress import WordPressClient, parse_posts
+from sources.http import SchemaError, SourceError
+from sources.wordpress import WordPressClient, parse_comments, parse_posts
 
 TODAY = date(2025, 3, 20)
 POSTS = r"/wp-json/wp/v2/posts"
@@ -77,6 +77,15 @@ def test_posts_parse_path_title_and_utc_publish_time() -> None:
     assert rows[0]["title"] == "What\u2019s new & next"
     assert rows[0]["path"] == "/blog/whats-new/"
     assert rows[0]["published_at"] == datetime(2025, 3, 2, 9, 0)
+
+
+def test_an_id_that_is_not_an_integer_is_a_schema_error_naming_the_field() -> None:
+    post = {"id": "post-7", "link": "https://x.example/a/", "date_gmt": "2025-03-02T09:00:00"}
+    with pytest.raises(SchemaError, match=r"\[wordpress\].*field=id.*post-7"):
+        parse_posts([post])
+    comment = {"id": 3, "post": {"id": 7}, "date_gmt": "2025-03-02T09:00:00"}
+    with pytest.raises(SchemaError, match=r"\[wordpress\].*field=post"):
+        parse_comments([comment])
 
 
 def test_comments_of_a_window_match_the_company(client) -> None:

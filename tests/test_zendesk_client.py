@@ -107,6 +107,22 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+def test_a_ticket_id_that_is_not_an_integer_is_a_schema_error_naming_the_field() -> None:
+    page = copy.deepcopy(EXPORT_PAGE)
+    page["tickets"][0]["id"] = "ZD-35436"
+    with pytest.raises(SchemaError, match=r"\[zendesk\].*field=id.*ZD-35436"):
+        parse_export_page(page, UTC_ZONE)
+    with pytest.raises(SchemaError, match=r"\[zendesk\].*field=id"):
+        parse_rating({**RATING, "id": None}, UTC_ZONE)
+
+
+def test_a_metric_count_sent_as_text_is_a_schema_error_naming_the_field() -> None:
+    page = copy.deepcopy(EXPORT_PAGE)
+    page["tickets"][0]["metric_set"]["replies"] = "two"
+    with pytest.raises(SchemaError, match=r"\[zendesk\].*field=replies.*two"):
+        parse_export_page(page, UTC_ZONE)
+
+
 def test_the_export_example_parses_metrics_in_calendar_and_business_minutes() -> None:
     page = parse_export_page(EXPORT_PAGE, UTC_ZONE)
     assert page.end_of_stream and page.after_cursor == "MTU3NjYxMzUzOS4wfHw0Njd8"

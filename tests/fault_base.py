@@ -1,0 +1,112 @@
+"""The fault suite's building blocks: a target's shape, the standard faults, small helpers.
+
+Target modules (tests/fault_targets_*.py) build on these; tests/faults.py lists every target.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+
+from sources.emulators.server import Fault
+from sources.emulators.stack import EmulatorStack
+from sources.http import HttpClient, RetryPolicy
+from sources.ratelimit import RateLimiter
+
+START, END = date(2025, 3, 3), date(2025, 3, 6)  # end exclusive
+# The emulators answer "as of" this moment (fixed, so two pulls of the window are identical).
+AS_OF = datetime(2025, 3, 8, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Loaded:
+    """What one load did: rows inserted, and the items a source recorded as failed."""
+
+    rows: int
+    failures: list[str] = field(default_factory=list)
+
+
+Load = Callable[[EmulatorStack, RetryPolicy, duckdb.DuckDBPyConnection, float], "int | Loaded"]
+
+
+@dataclass
+class FaultTarget:
+    source: str  # as the connector's errors name it: "[source] ..."
+    path: str  # regex of the endpoint the faults hit
+    table: str  # the raw table whose rows must survive a failed run
+    load: Load  # pull START..END from the emulator and load it like its asset does
+    transient: dict[str, list[Fault]] = field(default_factory=dict)  # retried, run succeeds
+    fatal: dict[str, list[Fault]] = field(default_factory=dict)  # run fails, nothing lost
+    quota: list[Fault] | None = None  # exhausted daily quota: fails fast
+    new_field: Callable[[Any], Any] | None = None  # JSON transform adding a field
+    new_field_column: str | None = None
+    # Columns that differ between two clean pulls by design (the moment of the pull).
+    volatile: tuple[str, ...] = ()
+    # True where the source's contract is that bad data or a spent quota fails only the item it
+    # hit (recorded in Loaded.failures) and the run goes on (PageSpeed: decision 14).
+    isolates_failures: bool = False
+
+
+def standard_transient(path: str, throttle: Fault) -> dict[str, list[Fault]]:
+    """The transient faults every connector must survive."""
+    return {
+        "429 with Retry-After": [
+            Fault(path, status=429, headers={"Retry-After": "2"}, body={"error": "slow down"})
+        ],
+        "429 without Retry-After": [Fault(path, status=429, body={"error": "slow down"})],
+        "provider throttle shape": [throttle],
+        "5xx burst": [Fault(path, status=503, body={"error": "unavailable"}, times=3)],
+        "read timeout": [Fault(path, kind="timeout", delay=1.5)],
+        "dropped connection": [Fault(path, kind="drop", times=2)],
+    }
+
+
+def malformed_and_truncated(path: str) -> dict[str, list[Fault]]:
+    """Bad bodies every JSON API can send: a broken document, a page cut off mid-way."""
+    return {
+        "malformed JSON": [Fault(path, kind="malformed")],
+        "truncated page": [Fault(path, kind="truncate")],
+    }
+
+
+class ReplayFirstPage:
+    """A transform that answers every request with the first page it saw (after ``mutate``): a
+    server stuck on one page hands out the same pagination cursor forever.
+
+    Stateful; the suite deep-copies faults per test, so every test starts afresh.
+    """
+
+    def __init__(self, mutate: Callable[[dict[str, Any]], None]) -> None:
+        self.mutate = mutate
+        self.first: dict[str, Any] | None = None
+
+    def __call__(self, page: dict[str, Any]) -> dict[str, Any]:
+        if self.first is None:
+            self.first = copy.deepcopy(page)
+            self.mutate(self.first)
+        return copy.deepcopy(self.first)
+
+
+def short_timeout(client: HttpClient, read_timeout: float) -> HttpClient:
+    """The client with the suite's short read timeout (clients default to a minute or more)."""
+    client.timeout = (client.timeout[0], read_timeout)
+    return client
+
+
+def instant_limiter(max_calls: int, period: float) -> RateLimiter:
+    """A client-side rate limiter on a simulated clock: it spaces calls without really waiting."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    return RateLimiter(max_calls, period, clock=lambda: now[0], sleep=sleep)
+
+
+def rows_of(loaded: int | Loaded) -> Loaded:
+    return loaded if isinstance(loaded, Loaded) else Loaded(loaded)
