@@ -291,8 +291,8 @@ class MetaAdsClient(HttpClient):
             raise QuotaExhaustedError(
                 SOURCE,
                 exc.endpoint,
-                f"Meta throttles this app/ad account for about {minutes:.0f} min "
-                f"(usage headers), longer than the retry budget of "
+                "rate-limit quota exhausted: Meta throttles this app/ad account for about "
+                f"{minutes:.0f} min (usage headers), longer than the retry budget of "
                 f"{self.retry.max_total_wait / 60:.0f} min; not waiting",
                 status=exc.status,
                 provider_message=exc.provider_message,

@@ -23,7 +23,12 @@ from sources.emulators.server import Fault
 from sources.emulators.stack import EmulatorStack
 from sources.ga4 import GA4Client
 from sources.http import RetryPolicy
-from tests import fault_targets_business, fault_targets_seo_email, fault_targets_social
+from tests import (
+    fault_targets_ads,
+    fault_targets_business,
+    fault_targets_seo_email,
+    fault_targets_social,
+)
 from tests.fault_base import END, START, FaultTarget, Loaded, standard_transient
 
 __all__ = ["END", "RESULTS", "START", "TARGETS", "FaultTarget", "Loaded", "Outcome", "summary"]
@@ -150,6 +155,7 @@ TARGETS: list[FaultTarget] = [
     *fault_targets_seo_email.TARGETS,
     *fault_targets_social.TARGETS,
     *fault_targets_business.TARGETS,
+    *fault_targets_ads.TARGETS,
 ]
 
 
