@@ -313,7 +313,7 @@ def test_other_marketing_costs_are_spread_evenly_over_their_month(warehouse) -> 
     rows = query(
         database,
         "select month_start, category, count(*), sum(amount) from "
-        "intermediate.int_marketing_costs_daily group by all order by all",
+        "intermediate.int_other_marketing_costs_daily group by all order by all",
     )
     assert rows == [
         (date(2025, 2, 1), "content", 28, pytest.approx(9300.0)),

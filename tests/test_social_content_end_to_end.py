@@ -22,9 +22,10 @@ import pytest
 from pipelines.catalog_asset import kpi_catalog
 from pipelines.content import content_costs_raw, wordpress_raw
 from pipelines.dbt import dbt_resource, kpi_dbt_models
+from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
 from pipelines.mentions import mentions_raw
-from pipelines.resources import GA4Resource, WarehouseResource
+from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from pipelines.social import linkedin_raw, meta_graph_raw
 from pipelines.social_resources import (
     LinkedInResource,
@@ -109,6 +110,7 @@ def resources(stack: EmulatorStack, tmp: Path) -> dict:
     base = stack.server.base_url
     return {
         "warehouse": WarehouseResource(),
+        "fx": FxResource(base_url=base, reporting="USD"),
         "ga4": GA4Resource(
             property_ids=",".join(PROPERTIES),
             credentials_path=str(stack.service_account),
@@ -143,6 +145,7 @@ def materialize_range(stack: EmulatorStack, tmp: Path, start: date, end: date):
         [
             kpi_catalog,
             ga4_raw,
+            fx_rates,
             meta_graph_raw,
             linkedin_raw,
             mentions_raw,

@@ -26,9 +26,10 @@ from pipelines.catalog import load_catalog
 from pipelines.catalog_asset import kpi_catalog
 from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
 from pipelines.freshness import source_freshness_checks
+from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
 from pipelines.kpi_checks import MonitoringResource, kpi_checks
-from pipelines.resources import GA4Resource, WarehouseResource
+from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from pipelines.revisions import kpi_revisions
 from pipelines.targets import load_targets
 from pipelines.targets_asset import kpi_targets
@@ -44,6 +45,7 @@ ASSETS = [
     kpi_catalog,
     kpi_targets,
     ga4_raw,
+    fx_rates,
     kpi_dbt_models,
     kpi_revisions,
     kpi_checks,
@@ -66,6 +68,7 @@ class Env:
     def resources(self, **monitoring: str) -> dict:
         return {
             "warehouse": WarehouseResource(),
+            "fx": FxResource(base_url=self.stack.server.base_url, reporting="USD"),
             "ga4": GA4Resource(
                 property_ids=",".join(DEMO_PROPERTIES),
                 credentials_path=str(self.stack.service_account),
