@@ -151,7 +151,7 @@ def run_demo(days: int = DEMO_DAYS) -> None:
     print("Next steps:")
     print("  - the UI:        DAGSTER_HOME=$PWD .venv/bin/dagster dev -m pipelines.definitions")
     print(
-        f"  - query it:      .venv/bin/python -m duckdb {database} "
-        "\"select * from marts.kpi_values where grain='month' and segment='all'\""
+        '  - query it:      .venv/bin/kpi sql "select * from marts.kpi_values '
+        "where grain = 'month' and segment = 'all'\"  (BI tools: data/marts.duckdb)"
     )
     print("  - in the shell:  .venv/bin/kpi status   |   .venv/bin/kpi explain digital.bounce_rate")

@@ -192,9 +192,9 @@ def _tile_html(tile: Tile) -> str:
             f'<span class="change {"good" if good else "bad"}">{arrow} {abs(change):.1%}</span>'
         )
     target = (
-        f"target {html.escape(format_value(kpi, tile.target))}"
+        f"{tile.target_grain} target {html.escape(format_value(kpi, tile.target))}"
         if tile.target is not None
-        else "no target"
+        else ""
     )
     week = tile.current_week.isoformat() if tile.current_week else ""
     explanation = (
