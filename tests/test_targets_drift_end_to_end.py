@@ -27,6 +27,7 @@ from pipelines.catalog_asset import kpi_catalog
 from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
 from pipelines.freshness import source_freshness_checks
 from pipelines.fx import fx_rates
+from pipelines.ga4 import KEYS as GA4_KEYS
 from pipelines.ga4 import ga4_raw
 from pipelines.kpi_checks import MonitoringResource, kpi_checks
 from pipelines.resources import FxResource, GA4Resource, WarehouseResource
@@ -335,7 +336,7 @@ def test_a_source_that_stopped_loading_is_flagged_stale(env: Env) -> None:
         for c in env.results[0].get_asset_check_evaluations()
         if c.check_name == "source_fresh" and c.asset_key.path[1].startswith("ga4__")
     ]
-    assert len(fresh) == 4 and all(c.passed for c in fresh)
+    assert len(fresh) == len(GA4_KEYS) and all(c.passed for c in fresh)
 
     def freshness(now: str) -> list[dg.AssetCheckEvaluation]:
         result = dg.materialize(
@@ -345,13 +346,15 @@ def test_a_source_that_stopped_loading_is_flagged_stale(env: Env) -> None:
             instance=env.instance,
         )
         return [  # GA4's tables (FX, loaded in the same runs, ages the same way)
-            c for c in result.get_asset_check_evaluations() if c.asset_key.path[1].startswith("ga4__")
+            c
+            for c in result.get_asset_check_evaluations()
+            if c.asset_key.path[1].startswith("ga4__")
         ]
 
     (loaded_at,) = env.query("select max(_loaded_at) from raw.ga4__traffic")[0]
     warn = freshness((loaded_at + timedelta(hours=40)).isoformat())
     assert {c.severity for c in warn if not c.passed} == {dg.AssetCheckSeverity.WARN}
-    assert len([c for c in warn if not c.passed]) == 4
+    assert len([c for c in warn if not c.passed]) == len(GA4_KEYS)
     error = freshness((loaded_at + timedelta(hours=80)).isoformat())
     stale = next(c for c in error if c.asset_key == dg.AssetKey(["raw", "ga4__traffic"]))
     assert (stale.passed, stale.severity) == (False, dg.AssetCheckSeverity.ERROR)
