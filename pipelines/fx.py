@@ -2,17 +2,19 @@
 
 raw.fx__ecb_rates  currency x publication day: units of the currency per euro
 
-Rates are fetched for a week before the window too, so a window that starts on a weekend or a
-holiday still has the last published rate to carry forward (dbt fills the gaps).
+Rates are fetched from the start of the window's ISO week and month (the KPI periods it
+recomputes, e.g. content ROI's costs of pieces published earlier that month), and a week before
+that, so a period starting on a weekend or holiday has the last published rate to carry forward
+(dbt fills the gaps).
 """
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
 
-from pipelines import ga4, google_ads, hubspot, marketing_costs, meta_ads, stripe
+from pipelines import content, ga4, google_ads, hubspot, marketing_costs, meta_ads, stripe
 from pipelines.ingest import arrow_table, load_metadata, window_label
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
 from pipelines.raw_loader import replace_keys
@@ -31,9 +33,16 @@ MONEY_SOURCES = [
     *google_ads.KEYS.values(),
     *meta_ads.KEYS.values(),
     marketing_costs.KEY,
+    content.COSTS_KEY,
 ]
 CURRENCY_COLUMNS = ("currency_code", "currency", "account_currency", "deal_currency_code")
 CARRY_BACK_DAYS = 7
+
+
+def first_rate_day(start: date) -> date:
+    """First publication day to fetch for a window starting on ``start``."""
+    period_start = min(start.replace(day=1), start - timedelta(days=start.weekday()))
+    return period_start - timedelta(days=CARRY_BACK_DAYS)
 
 
 def currencies_in_warehouse(con: duckdb.DuckDBPyConnection, reporting: str) -> list[str]:
@@ -71,9 +80,7 @@ def fx_rates(
     with warehouse.connect() as con:
         currencies = currencies_in_warehouse(con, fx.reporting_currency())
     client = fx.client()
-    rows = client.rates(
-        currencies, start - timedelta(days=CARRY_BACK_DAYS), end - timedelta(days=1)
-    )
+    rows = client.rates(currencies, first_rate_day(start), end - timedelta(days=1))
     data = [{**row, "_account_id": "ECB", "_partition_date": row["rate_date"]} for row in rows]
     with warehouse.connect() as con:
         result = replace_keys(

@@ -34,6 +34,8 @@ from pipelines.social_resources import (
     WordPressResource,
 )
 from sources.emulators import company as co
+from sources.emulators.ecb import is_publication_day
+from sources.emulators.ecb import rate as ecb_rate
 from sources.emulators.exports import render_export, write_costs_file
 from sources.emulators.social_content import (
     DEMO_LINKEDIN_TOKEN,
@@ -104,6 +106,16 @@ def write_costs(path: Path) -> None:
 
 def cost_currency(post: co.BlogPost) -> str:
     return "EUR" if post == eur_post() else post.currency
+
+
+def in_usd(amount: float, currency: str, day: date) -> float:
+    """An amount in USD at the ECB rate of ``day`` (the last published rate on a weekend)."""
+    if currency == "USD":
+        return amount
+    assert currency == "EUR"
+    while not is_publication_day(day):
+        day -= timedelta(days=1)
+    return amount * ecb_rate("USD", day)
 
 
 def resources(stack: EmulatorStack, tmp: Path) -> dict:
@@ -340,7 +352,7 @@ def test_the_malformed_export_line_is_reported_with_file_and_line_and_the_rest_l
 # Content
 # --------------------------------------------------------------------------------------------------
 def content_day_parts():
-    """Per window day: leads, engagement seconds, views, landing views/sessions, USD revenue."""
+    """Per window day: leads, engagement seconds, views, landing views/sessions, revenue in USD."""
     blog_landing = [p for p in co.LANDING_PAGES if p.startswith("/blog/")]
     company = co.Company(dict.fromkeys(PROPERTIES, 1.0))
     for day in days(START, END):
@@ -355,8 +367,8 @@ def content_day_parts():
                 landing = company.landing_page_day(prop, day, page)
                 totals["landing_views"] += landing["screenPageViews"]
                 totals["landing_sessions"] += landing["sessions"]
-                if prop == "250000001":  # the USD property; EUR revenue is left out
-                    totals["revenue"] += float(landing["purchaseRevenue"])
+                currency = "USD" if prop == "250000001" else "EUR"
+                totals["revenue"] += in_usd(float(landing["purchaseRevenue"]), currency, day)
         yield day, totals
 
 
@@ -374,7 +386,7 @@ def test_content_kpis_equal_the_companys_page_numbers(warehouse) -> None:
     assert_matches(kpi(database, "content.pages_per_session"), pps, "pages_per_session")
 
 
-def test_content_roi_is_usd_landing_revenue_over_usd_cost_of_pieces_published_in_the_period(
+def test_content_roi_converts_revenue_and_costs_of_every_currency_at_the_days_ecb_rate(
     warehouse,
 ) -> None:
     database, _, _ = warehouse
@@ -382,24 +394,28 @@ def test_content_roi_is_usd_landing_revenue_over_usd_cost_of_pieces_published_in
     expected = {}
     for grain, start, end in periods():
         cost = sum(
-            float(p.cost)
+            in_usd(float(p.cost), cost_currency(p), p.published)
             for p in co.blog_posts()
-            if start <= p.published <= min(end, TODAY) and cost_currency(p) == "USD"
+            if start <= p.published <= min(end, TODAY)
         )
         income = sum(v for d, v in revenue.items() if start <= d <= end)
         expected[(grain, start)] = income / cost if cost else None
     assert_matches(kpi(database, "content.content_roi"), expected, "content_roi")
-    (eur,) = query(
+    post = eur_post()
+    (row,) = query(
         database,
-        "select cost_currency from marts.dim_content where content_path = ?",
-        [eur_post().path],
+        "select cost_currency, production_cost, production_cost_reporting from marts.dim_content "
+        "where content_path = ?",
+        [post.path],
     )
-    assert eur == ("EUR",)  # its cost is left out of the USD ratio above
-    (excluded,) = query(
+    assert row[0] == "EUR"
+    assert row[2] == pytest.approx(in_usd(float(row[1]), "EUR", post.published), rel=1e-9)
+    (unconverted,) = query(
         database,
-        "select count(*) from marts.fct_content_daily where excluded_revenue_currencies = 'EUR'",
+        "select count(*) from marts.fct_content_daily where unconverted_revenue_currencies "
+        "is not null",
     )
-    assert excluded[0] > 0
+    assert unconverted == (0,)
 
 
 def test_engagement_per_content_divides_by_distinct_pieces_viewed_in_the_period(warehouse) -> None:

@@ -35,3 +35,18 @@ select
 from {{ ref('int_other_marketing_costs_daily') }}
 where {{ in_partition_window('date_day') }}
   and amount <> 0 and amount_reporting is null
+union all
+select
+    'missing FX rate ' || upper(unconverted_revenue_currencies) || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(date_day as {{ dbt.type_string() }})
+        || ' (fct_content_daily landing revenue of ' || content_path || ')'
+from {{ ref('fct_content_daily') }}
+where unconverted_revenue_currencies is not null
+union all
+select
+    'missing FX rate ' || cost_currency || ' -> ' || {{ reporting_currency() }}
+        || ' on ' || cast(published_date as {{ dbt.type_string() }})
+        || ' (production cost of ' || content_path || ')'
+from {{ ref('dim_content') }}
+where {{ in_kpi_period_window('published_date') }}
+  and published_date is not null and production_cost <> 0 and production_cost_reporting is null

@@ -1,7 +1,8 @@
 -- Daily KPI components of content pages, per segment ('all', 'content=<path>').
 -- content.content_roi: landing revenue of the day / production cost of the pieces published that
 -- day, so a period's value is revenue in the period / cost of pieces published in the period.
--- Both sides count only amounts in KPI_REPORTING_CURRENCY until an FX model exists.
+-- Both sides are in KPI_REPORTING_CURRENCY: revenue converted at the session day's rate
+-- (fct_content_daily), cost at the publish day's rate (dim_content).
 -- content.engagement_per_content has a distinct-count denominator: see int_kpi_periods__ratio.
 with content as (
     select * from {{ ref('fct_content_daily') }}
@@ -11,7 +12,7 @@ published as (
     select
         published_date as date_day,
         content_path,
-        case when cost_currency = {{ reporting_currency() }} then production_cost else 0 end as cost
+        coalesce(production_cost_reporting, 0) as cost
     from {{ ref('dim_content') }}
     where published_date is not null
 ),

@@ -1,5 +1,6 @@
 -- Every content piece: WordPress posts, pieces listed in the cost file, and GA4 page paths under
--- CONTENT_PATH_PREFIXES. Keyed by the normalized URL path (url_path()).
+-- CONTENT_PATH_PREFIXES. Keyed by the normalized URL path (url_path()). The production cost is
+-- converted to KPI_REPORTING_CURRENCY with the ECB rate of the publish day.
 with posts as (
     select *
     from {{ ref('stg_wordpress__posts') }}
@@ -32,8 +33,15 @@ select
     coalesce(w.published_date, c.published_date) as published_date,
     c.cost as production_cost,
     c.currency_code as cost_currency,
+    cast(
+        {{ to_reporting_currency('c.cost', 'c.currency_code', 'fx.rate_to_reporting') }}
+        as {{ type_double() }}
+    ) as production_cost_reporting,
     w.content_path is not null as in_wordpress,
     c.content_path is not null as in_costs_file
 from pieces as p
 left join posts as w on p.content_path = w.content_path
 left join costs as c on p.content_path = c.content_path
+left join {{ ref('int_fx_rates_daily') }} as fx
+    on fx.currency = c.currency_code
+    and fx.date_day = coalesce(w.published_date, c.published_date)
