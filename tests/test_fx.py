@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from pipelines.fx import first_rate_day
 from sources.ecb import EcbClient, parse_rates_csv
 from sources.emulators.ecb import rate
 from sources.http import SchemaError
@@ -55,3 +56,12 @@ def test_no_published_rates_is_an_empty_answer_not_an_error(stack) -> None:
 def test_a_bad_currency_code_is_rejected_naming_it(stack) -> None:
     with pytest.raises(SchemaError, match="'US DOLLAR'"):
         EcbClient(stack.server.base_url).rates(["US DOLLAR"], date(2025, 3, 3), date(2025, 3, 4))
+
+
+def test_rates_are_fetched_from_the_start_of_the_windows_week_and_month_plus_a_carry_week() -> None:
+    # Tue 2025-03-11: its ISO week starts Mon 03-10, its month on Sat 03-01 (the earlier one)
+    assert first_rate_day(date(2025, 3, 11)) == date(2025, 2, 22)
+    # Mon 2025-06-02: its ISO week starts that day, its month on Sun 06-01
+    assert first_rate_day(date(2025, 6, 2)) == date(2025, 5, 25)
+    # Thu 2025-05-01: the week (Mon 04-28) starts before the month
+    assert first_rate_day(date(2025, 5, 1)) == date(2025, 4, 21)
