@@ -1,7 +1,8 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts -> kpi_values.
 
 The manifest is prepared ahead of time (``kpi prepare`` or ``dbt parse``), never at import in a
-deployed process; under ``dagster dev`` it is refreshed automatically.
+deployed process; under ``dagster dev`` it is refreshed automatically. dagster-dbt gives every
+invocation its own target folder (~14 MB each); only the newest ``KEEP_INVOCATIONS`` are kept.
 """
 
 import json
@@ -24,6 +25,7 @@ from pipelines.partitions import (
 from pipelines.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+KEEP_INVOCATIONS = 20
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
 
@@ -61,7 +63,21 @@ def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> It
     """``dbt build`` for the partition window: models rebuild only the periods it touches."""
     start, end = window_dates(context)
     args = ["build", "--vars", json.dumps(dbt_window_vars(start, end))]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    prune_invocation_folders(invocation.target_path.parent)
+
+
+def prune_invocation_folders(target_root: Path, keep: int = KEEP_INVOCATIONS) -> list[Path]:
+    """Delete all but the newest ``keep`` per-invocation folders of the dbt asset; return them."""
+    folders = sorted(
+        (p for p in target_root.glob(f"{kpi_dbt_models.op.name}-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return folders[keep:]
 
 
 def dbt_executable() -> str:

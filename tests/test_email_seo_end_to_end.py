@@ -7,20 +7,17 @@ and month grain.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from pipelines.backlinks import backlinks_raw
 from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.ga4 import ga4_raw
 from pipelines.mailchimp import mailchimp_raw
 from pipelines.pagespeed import pagespeed_raw
@@ -40,6 +37,7 @@ from sources.emulators.stack import (
     EmulatorStack,
     build_stack,
 )
+from tests.e2e import days, materialize_window, period_start, query, run_dbt
 
 START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
 REPORTS_AS_OF = datetime(2025, 3, 20, 6, tzinfo=UTC)
@@ -93,15 +91,7 @@ def resources(stack: EmulatorStack, **overrides: dg.ConfigurableResource) -> dic
 def materialize_range(
     stack: EmulatorStack, start: date, end: date, assets: list | None = None
 ) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        assets or ASSETS,
-        resources=resources(stack),
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=True,
-    )
+    return materialize_window(assets or ASSETS, resources(stack), start, end)
 
 
 @pytest.fixture(scope="module")
@@ -126,30 +116,13 @@ def warehouse(
         patch.undo()
 
 
-def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def period_start(grain: str, day: date) -> date:
-    if grain == "day":
-        return day
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
-def days() -> list[date]:
-    return [START + timedelta(days=i) for i in range((END - START).days + 1)]
-
-
 # --------------------------------------------------------------------------------------------------
 # Expected values, straight from the synthetic company
 # --------------------------------------------------------------------------------------------------
 def expected_email(stack: EmulatorStack) -> dict[tuple[str, str, date], float | None]:
     """Every period touched by the pulled days; a period without delivered emails is NULL."""
     sums: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for day in days():
+    for day in days(START, END):
         for grain in ("day", "week", "month"):
             sums[(grain, period_start(grain, day))]["delivered"] += 0
     window = (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 11, tzinfo=UTC))
@@ -181,7 +154,7 @@ def expected_seo(stack: EmulatorStack) -> dict[tuple[str, str, date], float]:
     tracked = {k.lower() for k in DEMO_TRACKED_KEYWORDS}
     sums: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     last_backlinks: dict[tuple[str, date], int] = {}
-    for day in days():
+    for day in days(START, END):
         total = stack.seo.search_total(day)
         rows = [r for r in stack.seo.search_rows(day) if r.query.lower() in tracked]
         for grain in ("day", "week", "month"):
@@ -359,14 +332,7 @@ def test_dbt_unit_tests_for_weighted_position_and_snapshots_pass(warehouse) -> N
         "without_tracked_keywords_every_query_counts",
         "keyword_position_rolls_up_impression_weighted_and_backlinks_take_the_last_day",
     )
-    result = subprocess.run(
-        [dbt_executable(), "test", "--select", *names, "--profiles-dir", "."],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "KPI_DUCKDB_PATH": str(database)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt(database, "test", "--select", *names)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "PASS=3" in result.stdout
 

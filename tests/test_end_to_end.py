@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.dbt import DBT_PROJECT_DIR, dbt_resource, kpi_dbt_models
 from pipelines.definitions import MART_KEYS
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
@@ -30,10 +30,9 @@ from pipelines.publish import build_publish_asset, publish
 from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from pipelines.scorecard import write_scorecard
 from sources.emulators.company import CHANNEL_GROUPS
-from sources.emulators.ecb import is_publication_day
-from sources.emulators.ecb import rate as ecb_rate
 from sources.emulators.stack import EmulatorStack, build_stack
 from tests import browser
+from tests.e2e import materialize_window, period_start, query, run_dbt, usd_per_unit
 
 START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
 PROPERTIES = ("250000001", "250000002")
@@ -47,19 +46,16 @@ def materialize_range(
         "credentials_path": str(stack.service_account),
         "base_url": stack.server.base_url,
     }
-    return dg.materialize(
+    return materialize_window(
         [kpi_catalog, ga4_raw, fx_rates, kpi_dbt_models, build_publish_asset(MART_KEYS)],
-        resources={
+        {
             "warehouse": WarehouseResource(),
             "ga4": GA4Resource(**settings),
             "fx": FxResource(base_url=stack.server.base_url, reporting="USD"),
             "dbt": dbt_resource(),
         },
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=True,
+        start,
+        end,
     )
 
 
@@ -82,11 +78,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         patch.undo()
 
 
-def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 def expected_daily(stack: EmulatorStack) -> dict[date, dict[str, float]]:
     """Base measures per day straight from the synthetic company, summed over properties."""
     days: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -106,20 +97,12 @@ def expected_daily(stack: EmulatorStack) -> dict[date, dict[str, float]]:
     return days
 
 
-def period_key(grain: str, day: date) -> date:
-    if grain == "day":
-        return day
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
 def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, date], float]:
     totals: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for day, m in expected_daily(stack).items():
         for grain in ("day", "week", "month"):
             for name, value in m.items():
-                totals[(grain, period_key(grain, day))][name] += value
+                totals[(grain, period_start(grain, day))][name] += value
     result = {}
     for (grain, start), m in totals.items():
         result[("digital.site_traffic", grain, start)] = m["sessions"]
@@ -235,10 +218,8 @@ def test_revenue_in_another_currency_is_converted_with_that_days_ecb_rate(wareho
     assert rows
     for day, currency, amount, converted in rows:
         assert currency == "EUR"
-        published = day
-        while not is_publication_day(published):  # weekend: the last published rate
-            published -= timedelta(days=1)
-        assert converted == pytest.approx(float(amount) * ecb_rate("USD", published), rel=1e-9)
+        # weekend: the last published rate
+        assert converted == pytest.approx(float(amount) * usd_per_unit("EUR", day), rel=1e-9)
     usd = query(
         database,
         "select count(*) from marts.fct_web_traffic_daily where property_id = '250000001' "
@@ -289,14 +270,7 @@ def test_rerunning_a_range_gives_identical_tables(warehouse) -> None:
 
 def test_dbt_unit_tests_for_the_roll_ups_pass(warehouse) -> None:
     database, _ = warehouse
-    result = subprocess.run(
-        [dbt_executable(), "test", "--select", "test_type:unit,kpi_values", "--profiles-dir", "."],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "KPI_DUCKDB_PATH": str(database)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt(database, "test", "--select", "test_type:unit,kpi_values")
     assert result.returncode == 0, result.stdout[-3000:]
     passed = re.search(r"PASS=(\d+) WARN=0 ERROR=0", result.stdout)
     assert passed and int(passed.group(1)) >= 3, result.stdout[-3000:]
@@ -360,7 +334,7 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
             )
             for window in ("2025-03-01...2025-03-02", "2025-03-03...2025-03-04")
         ]
-        outputs = [run.communicate(timeout=300)[0] for run in runs]
+        outputs = [run.communicate(timeout=540)[0] for run in runs]
     finally:
         stack.server.stop()
     for run, output in zip(runs, outputs, strict=True):
@@ -382,24 +356,15 @@ def test_a_missing_fx_rate_fails_its_check_instead_of_producing_a_number(
     shutil.copy(database, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("delete from raw.fx__ecb_rates where currency = 'USD'")
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--profiles-dir",
-            ".",
-            "--select",
-            "int_fx_rates_daily",
-            "fct_web_traffic_daily",
-            "assert_fx_rate_exists_for_money",
-            "--vars",
-            '{"min_date": "2025-03-01", "max_date": "2025-03-10"}',
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "KPI_DUCKDB_PATH": str(copy)},
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_dbt(
+        copy,
+        "build",
+        "--select",
+        "int_fx_rates_daily",
+        "fct_web_traffic_daily",
+        "assert_fx_rate_exists_for_money",
+        "--vars",
+        '{"min_date": "2025-03-01", "max_date": "2025-03-10"}',
     )
     assert result.returncode != 0
     assert "assert_fx_rate_exists_for_money" in result.stdout

@@ -8,9 +8,7 @@ costs written by the test, then compared at day, week and month for every segmen
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -22,7 +20,7 @@ import pytest
 
 from pipelines.ads_resources import GoogleAdsResource, MarketingCostsResource, MetaAdsResource
 from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
 from pipelines.google_ads import google_ads_raw
@@ -31,11 +29,10 @@ from pipelines.meta_ads import meta_ads_raw
 from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from sources.emulators import google_ads as gads
 from sources.emulators.company import AD_CAMPAIGNS, CHANNEL_GROUPS
-from sources.emulators.ecb import is_publication_day
-from sources.emulators.ecb import rate as ecb_rate
 from sources.emulators.google_auth import TOKEN_PATH
 from sources.emulators.meta_ads import DEMO_ACCESS_TOKEN
 from sources.emulators.stack import DEMO_PROPERTIES, EmulatorStack, build_stack
+from tests.e2e import days, materialize_window, period_start, query, run_dbt, usd_per_unit
 
 START, END = date(2025, 2, 26), date(2025, 3, 4)  # Wednesday .. Tuesday: 2 weeks, 2 months
 COSTS_CSV = """month,category,amount,currency,until,note
@@ -62,10 +59,6 @@ ASSETS = [
 ]
 
 
-def days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
 def materialize(
     stack: EmulatorStack,
     costs_file: Path,
@@ -74,10 +67,9 @@ def materialize(
     selection: dg.AssetSelection | None = None,
 ):
     base = stack.server.base_url
-    return dg.materialize(
+    return materialize_window(
         ASSETS,
-        selection=selection,
-        resources={
+        {
             "warehouse": WarehouseResource(),
             "ga4": GA4Resource(
                 property_ids=",".join(DEMO_PROPERTIES),
@@ -103,11 +95,9 @@ def materialize(
             "fx": FxResource(base_url=base, reporting="USD"),
             "dbt": dbt_resource(),
         },
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=True,
+        start,
+        end,
+        selection=selection,
     )
 
 
@@ -132,36 +122,12 @@ def warehouse(
         patch.undo()
 
 
-def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 # --------------------------------------------------------------------------------------------------
 # Independent expectations
 # --------------------------------------------------------------------------------------------------
-def to_usd(currency: str, day: date) -> float:
-    """Units of USD per unit of ``currency`` with the last ECB rate published on or before ``day``."""
-    if currency == "USD":
-        return 1.0
-    published = day
-    while not is_publication_day(published):
-        published -= timedelta(days=1)
-    per_eur = 1.0 if currency == "EUR" else ecb_rate(currency, published)
-    return ecb_rate("USD", published) / per_eur
-
-
 def days_in_month(month: date) -> int:
     following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     return (following - month).days
-
-
-def period(grain: str, day: date) -> date:
-    if grain == "day":
-        return day
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
 
 
 def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, str, date], float | None]:
@@ -171,7 +137,7 @@ def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, str, date], floa
     for day in days(START, END):
         for campaign in AD_CAMPAIGNS:
             ad = ads.campaign_day(campaign, day)
-            rate = to_usd(currency[campaign.account_id], day)
+            rate = usd_per_unit(currency[campaign.account_id], day)
             measures = {
                 "impressions": ad.impressions,
                 "clicks": ad.clicks,
@@ -187,23 +153,23 @@ def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, str, date], floa
             for grain in ("day", "week", "month"):
                 for segment in segments:
                     for name, value in measures.items():
-                        sums[(segment, grain, period(grain, day))][name] += value
+                        sums[(segment, grain, period_start(grain, day))][name] += value
         web_leads = web_revenue = 0.0
         for property_id in DEMO_PROPERTIES:
             for channel in CHANNEL_GROUPS:
                 cd = stack.company.channel_day(property_id, day, channel)
                 web_leads += cd.leads
                 if channel != "Direct":
-                    web_revenue += float(cd.purchase_revenue) * to_usd(
+                    web_revenue += float(cd.purchase_revenue) * usd_per_unit(
                         PROPERTY_CURRENCY[property_id], day
                     )
         other = sum(
-            amount / days_in_month(month) * to_usd(cur, day)
+            amount / days_in_month(month) * usd_per_unit(cur, day)
             for month, amount, cur in COSTS
             if month == day.replace(day=1)
         )
         for grain in ("day", "week", "month"):
-            totals = sums[("digital", grain, period(grain, day))]
+            totals = sums[("digital", grain, period_start(grain, day))]
             totals["leads"] += web_leads
             totals["revenue"] += web_revenue
             totals["other"] += other
@@ -287,8 +253,10 @@ def test_spend_in_another_currency_is_converted_with_that_days_rate_and_kept_ori
         ad = stack.ads.campaign_day(campaign, day)
         assert spend == ad.spend  # the original NOK amount, exact
         assert value == ad.conversion_value
-        assert spend_usd == pytest.approx(float(ad.spend) * to_usd("NOK", day), rel=1e-9)
-        assert value_usd == pytest.approx(float(ad.conversion_value) * to_usd("NOK", day), rel=1e-9)
+        assert spend_usd == pytest.approx(float(ad.spend) * usd_per_unit("NOK", day), rel=1e-9)
+        assert value_usd == pytest.approx(
+            float(ad.conversion_value) * usd_per_unit("NOK", day), rel=1e-9
+        )
         assert reporting == "USD"
         assert spend_usd < float(spend) / 5  # roughly 10 NOK per USD, not a silent 1.0
 
@@ -372,25 +340,16 @@ def test_a_missing_rate_for_an_ads_currency_fails_the_check_naming_currency_and_
     shutil.copy(database, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("delete from raw.fx__ecb_rates where currency = 'NOK'")
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--profiles-dir",
-            ".",
-            "--select",
-            "int_fx_rates_daily",
-            "fct_paid_ads_daily",
-            "assert_fx_rate_exists_for_money",
-            "--vars",
-            '{"min_date": "2025-03-03", "max_date": "2025-03-04"}',
-            "--store-failures",
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "KPI_DUCKDB_PATH": str(copy)},
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_dbt(
+        copy,
+        "build",
+        "--select",
+        "int_fx_rates_daily",
+        "fct_paid_ads_daily",
+        "assert_fx_rate_exists_for_money",
+        "--vars",
+        '{"min_date": "2025-03-03", "max_date": "2025-03-04"}',
+        "--store-failures",
     )
     assert result.returncode != 0
     assert "assert_fx_rate_exists_for_money" in result.stdout

@@ -8,9 +8,7 @@ objects (charges, contacts, tickets, ratings) and the emulated ECB rates.
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,11 +16,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import duckdb
 import pytest
 
 from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.fx import fx_rates
 from pipelines.ga4 import ga4_raw
 from pipelines.hubspot import hubspot_raw
@@ -35,9 +32,8 @@ from sources.emulators import hubspot as hubspot_emulator
 from sources.emulators import stripe as stripe_emulator
 from sources.emulators import zendesk as zendesk_emulator
 from sources.emulators.company import CHANNEL_GROUPS, MINOR_EXPONENT
-from sources.emulators.ecb import is_publication_day
-from sources.emulators.ecb import rate as ecb_rate
 from sources.emulators.stack import EmulatorStack, build_stack
+from tests.e2e import days, materialize_window, period_start, query, run_dbt, usd_per_unit
 
 START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
 NOW = datetime(2025, 3, 14, 12, tzinfo=UTC)  # the providers answer as of this moment
@@ -91,7 +87,7 @@ def resources(stack: EmulatorStack) -> dict:
 
 
 def materialize_range(stack: EmulatorStack, start: date, end: date) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
+    return materialize_window(
         [
             kpi_catalog,
             ga4_raw,
@@ -102,12 +98,9 @@ def materialize_range(stack: EmulatorStack, start: date, end: date) -> dg.Execut
             kpi_dbt_models,
             ga4_revenue_reconciles_with_stripe,
         ],
-        resources=resources(stack),
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=True,
+        resources(stack),
+        start,
+        end,
     )
 
 
@@ -133,39 +126,15 @@ def warehouse(
         patch.undo()
 
 
-def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 # --------------------------------------------------------------------------------------------------
 # Independent expectations from the emulated company
 # --------------------------------------------------------------------------------------------------
 def window_days() -> list[date]:
-    return [START + timedelta(days=i) for i in range((END - START).days + 1)]
+    return days(START, END)
 
 
 def utc_days_around_window() -> list[date]:
     return [START - timedelta(days=1) + timedelta(days=i) for i in range((END - START).days + 3)]
-
-
-def usd_rate(currency: str, day: date) -> float:
-    """Units of USD per unit of ``currency`` on ``day`` (the last ECB publication on or before)."""
-    if currency == "USD":
-        return 1.0
-    published = day
-    while not is_publication_day(published):
-        published -= timedelta(days=1)
-    per_eur = 1.0 if currency == "EUR" else ecb_rate(currency, published)
-    return ecb_rate("USD", published) / per_eur
-
-
-def period_key(grain: str, day: date) -> date:
-    if grain == "day":
-        return day
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
 
 
 def daily_measures(stack: EmulatorStack) -> dict[date, dict[str, float]]:
@@ -184,7 +153,7 @@ def daily_measures(stack: EmulatorStack) -> dict[date, dict[str, float]]:
         if c.status(NOW) != "succeeded":
             continue
         scale = 10 ** MINOR_EXPONENT.get(c.currency, 2)
-        rate = usd_rate(c.currency.upper(), day)
+        rate = usd_per_unit(c.currency.upper(), day)
         days[day]["gross"] += c.amount / scale * rate
         days[day]["net"] += (c.amount - c.amount_refunded(NOW)) / scale * rate
         days[day]["succeeded"] += 1
@@ -243,7 +212,7 @@ def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, date], float | N
     for day, measures in daily_measures(stack).items():
         for grain in ("day", "week", "month"):
             for name, value in measures.items():
-                totals[(grain, period_key(grain, day))][name] += value
+                totals[(grain, period_start(grain, day))][name] += value
 
     def ratio(n: float, d: float) -> float | None:
         return n / d if d else None
@@ -265,7 +234,7 @@ def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, date], float | N
     by_period: dict[tuple[str, date], list[int]] = defaultdict(list)
     for day, minutes in reply_minutes_by_day(stack).items():
         for grain in ("day", "week", "month"):
-            by_period[(grain, period_key(grain, day))].extend(minutes)
+            by_period[(grain, period_start(grain, day))].extend(minutes)
     for (grain, start), minutes in by_period.items():
         result[("customer_service.median_response_time", grain, start)] = statistics.median(minutes)
     return result
@@ -361,7 +330,7 @@ def test_money_kpis_are_in_the_reporting_currency_with_that_days_ecb_rate(wareho
     )
     assert {r[1] for r in rows} == {"JPY", "KWD", "EUR"}
     for day, currency, amount, converted in rows:
-        assert converted == pytest.approx(float(amount) * usd_rate(currency, day), rel=1e-9)
+        assert converted == pytest.approx(float(amount) * usd_per_unit(currency, day), rel=1e-9)
 
 
 def test_a_ticket_without_a_reply_has_null_reply_minutes_not_zero(warehouse) -> None:
@@ -458,21 +427,12 @@ def test_rerunning_part_of_the_range_gives_identical_raw_tables(warehouse) -> No
 
 def test_dbt_unit_tests_for_cost_per_lead_and_the_median_pass(warehouse) -> None:
     database, _, _ = warehouse
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "test",
-            "--select",
-            "int_kpi_daily__crm,test_type:unit",
-            "int_kpi_periods__customer_service,test_type:unit",
-            "--profiles-dir",
-            ".",
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "KPI_DUCKDB_PATH": str(database)},
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_dbt(
+        database,
+        "test",
+        "--select",
+        "int_kpi_daily__crm,test_type:unit",
+        "int_kpi_periods__customer_service,test_type:unit",
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "PASS=2" in result.stdout

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from pipelines.catalog_asset import kpi_catalog
@@ -34,8 +33,6 @@ from pipelines.social_resources import (
     WordPressResource,
 )
 from sources.emulators import company as co
-from sources.emulators.ecb import is_publication_day
-from sources.emulators.ecb import rate as ecb_rate
 from sources.emulators.exports import render_export, write_costs_file
 from sources.emulators.social_content import (
     DEMO_LINKEDIN_TOKEN,
@@ -44,27 +41,12 @@ from sources.emulators.social_content import (
     DEMO_WORDPRESS_USER,
 )
 from sources.emulators.stack import EmulatorStack, build_stack
+from tests.e2e import GRAINS, days, materialize_window, period_bounds, query, usd_per_unit
 
 START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
 TODAY = date(2025, 3, 20)  # the emulators' and clients' "today"
 PROPERTIES = ("250000001", "250000002")  # USD and EUR
 MENTION_DAYS = (date(2025, 2, 20), date(2025, 3, 15))
-GRAINS = ("day", "week", "month")
-
-
-def days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-def period_bounds(grain: str, day: date) -> tuple[date, date]:
-    if grain == "day":
-        return day, day
-    if grain == "week":
-        start = day - timedelta(days=day.weekday())
-        return start, start + timedelta(days=6)
-    start = day.replace(day=1)
-    nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start, nxt - timedelta(days=1)
 
 
 def periods() -> set[tuple[str, date, date]]:
@@ -110,12 +92,7 @@ def cost_currency(post: co.BlogPost) -> str:
 
 def in_usd(amount: float, currency: str, day: date) -> float:
     """An amount in USD at the ECB rate of ``day`` (the last published rate on a weekend)."""
-    if currency == "USD":
-        return amount
-    assert currency == "EUR"
-    while not is_publication_day(day):
-        day -= timedelta(days=1)
-    return amount * ecb_rate("USD", day)
+    return amount * usd_per_unit(currency, day)
 
 
 def resources(stack: EmulatorStack, tmp: Path) -> dict:
@@ -153,7 +130,7 @@ def resources(stack: EmulatorStack, tmp: Path) -> dict:
 
 
 def materialize_range(stack: EmulatorStack, tmp: Path, start: date, end: date):
-    return dg.materialize(
+    return materialize_window(
         [
             kpi_catalog,
             ga4_raw,
@@ -165,12 +142,9 @@ def materialize_range(stack: EmulatorStack, tmp: Path, start: date, end: date):
             content_costs_raw,
             kpi_dbt_models,
         ],
-        resources=resources(stack, tmp),
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=True,
+        resources(stack, tmp),
+        start,
+        end,
     )
 
 
@@ -196,11 +170,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     finally:
         stack.server.stop()
         patch.undo()
-
-
-def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def kpi(database: Path, kpi_id: str, segment: str = "all") -> dict[tuple[str, date], float | None]:

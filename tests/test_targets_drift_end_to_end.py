@@ -9,22 +9,19 @@ here, independently, from the emulated company.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from pipelines.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
 from pipelines.catalog import load_catalog
 from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_resource, kpi_dbt_models
+from pipelines.dbt import dbt_resource, kpi_dbt_models
 from pipelines.freshness import source_freshness_checks
 from pipelines.fx import fx_rates
 from pipelines.ga4 import KEYS as GA4_KEYS
@@ -37,6 +34,7 @@ from pipelines.targets_asset import kpi_targets
 from sources.emulators.company import CHANNEL_GROUPS
 from sources.emulators.server import Fault
 from sources.emulators.stack import DEMO_PROPERTIES, EmulatorStack, build_stack
+from tests.e2e import materialize_window, query, run_dbt
 from tests.receivers import WebhookReceiver
 
 START, END = date(2025, 10, 1), date(2025, 11, 12)  # the demo company's two properties
@@ -80,16 +78,7 @@ class Env:
         }
 
     def materialize(self, start: date, end: date) -> dg.ExecuteInProcessResult:
-        result = dg.materialize(
-            ASSETS,
-            resources=self.resources(),
-            instance=self.instance,
-            tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
-            },
-            raise_on_error=True,
-        )
+        result = materialize_window(ASSETS, self.resources(), start, end, instance=self.instance)
         self.results.append(result)
         return result
 
@@ -101,8 +90,7 @@ class Env:
         }
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.database), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
+        return query(self.database, sql, params)
 
 
 @pytest.fixture(scope="module")
@@ -363,20 +351,6 @@ def test_a_source_that_stopped_loading_is_flagged_stale(env: Env) -> None:
 
 
 def test_dbt_unit_tests_for_pacing_pass(env: Env) -> None:
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "test",
-            "--select",
-            "test_type:unit,kpi_status_daily",
-            "--profiles-dir",
-            ".",
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "KPI_DUCKDB_PATH": str(env.database)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt(env.database, "test", "--select", "test_type:unit,kpi_status_daily")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "PASS=2" in result.stdout
