@@ -16,6 +16,7 @@ CATALOG_PATH = PROJECT_ROOT / "config" / "kpis.yml"
 UNITS = {"count", "fraction", "money", "seconds", "minutes", "position", "ratio"}
 DIRECTIONS = {"higher", "lower"}
 AGGREGATIONS = {"sum", "ratio", "weighted_avg", "snapshot", "unique"}
+DRIFT_RESIDUALS = {"log", "additive"}
 _ID = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
@@ -36,6 +37,8 @@ class Kpi:
     warn_tolerance: float = 0.10
     error_tolerance: float = 0.20
     extra: bool = False
+    settle_days: int = 0
+    drift_residual: str = "log"
 
     @property
     def channel(self) -> str:
@@ -75,6 +78,13 @@ class Catalog:
                 for k in self.kpis
             ]
         )
+
+
+def _optional(entry: dict, key: str, where: str, allowed: set[str], default: str) -> str:
+    value = str(entry.get(key, default))
+    if value not in allowed:
+        raise CatalogError(f"{where}: {key} must be one of {sorted(allowed)}, got {value!r}")
+    return value
 
 
 def _require(entry: dict, key: str, where: str, allowed: set[str] | None = None) -> str:
@@ -119,6 +129,8 @@ def parse_catalog(data: dict, origin: str = "config/kpis.yml") -> Catalog:
                     entry.get("error_tolerance", defaults.get("error_tolerance", 0.2))
                 ),
                 extra=bool(entry.get("extra", False)),
+                settle_days=int(entry.get("settle_days", 0)),
+                drift_residual=_optional(entry, "drift_residual", where, DRIFT_RESIDUALS, "log"),
             )
         )
     if not kpis:

@@ -5,7 +5,13 @@ Pure functions, no Dagster. For each day, in calendar order:
 - baseline = median of the same weekday over the last ``weeks`` weeks (at least ``min_points``
   values, else ``insufficient_history``), leaving out days already flagged;
 - residual = ln(value / baseline); scale = 1.4826 x MAD of the past residuals of the same window
-  (unflagged days only), floored at ``mad_floor``; score = residual / scale;
+  (unflagged days only), floored at ``mad_floor`` and at the day's sampling noise when the KPI
+  gives one (``noise``: a count of n events or a rate over n trials cannot be steadier than
+  Poisson/binomial noise, so small volumes do not alert on chance); score = residual / scale;
+- KPIs that are changes and can be zero or negative (``additive=True``, e.g. follower growth):
+  residual = value - baseline and the scale is the MAD of those differences;
+- a day younger than the KPI's ``settle_days`` (its value still grows as late events arrive,
+  e.g. tickets resolved later) is ``settling``: shown, never judged, never part of a baseline;
 - WARN when |score| > ``warn_score`` and the change exceeds ``min_change`` in the KPI's bad
   direction; ERROR when the bad-side score exceeds ``error_score`` on this day and the day before,
   or ``error_score_single`` on one day. A provisional day (its source may still restate it) is
@@ -45,7 +51,7 @@ class DriftParams:
 @dataclass(frozen=True)
 class DriftDay:
     """The evaluation of one day. ``outcome``: ok, anomaly (good direction), warn, error,
-    insufficient_history, insufficient_volume or no_data."""
+    insufficient_history, insufficient_volume, settling or no_data."""
 
     day: date
     outcome: str
@@ -93,9 +99,16 @@ def evaluate_series(
     denominators: Mapping[date, float | None] | None = None,
     min_denominator: float = 0.0,
     provisional: Callable[[date], bool] = lambda _day: False,
+    settling: Callable[[date], bool] = lambda _day: False,
+    noise: Callable[[date, float], float] | None = None,
+    additive: bool = False,
     params: DriftParams = DriftParams(),
 ) -> dict[date, DriftDay]:
-    """Evaluate every calendar day from the first to the last day of ``values``, in order."""
+    """Evaluate every calendar day from the first to the last day of ``values``, in order.
+
+    ``noise(day, expected)`` is the sampling noise of the day's value in residual units (a floor
+    for the scale); ``settling(day)`` marks days too young to judge."""
+    rule = _Rule(provisional, settling, noise, additive)
     if not values:
         return {}
     state = _State()
@@ -108,7 +121,7 @@ def evaluate_series(
             direction,
             denominators,
             min_denominator,
-            provisional,
+            rule,
             params,
             state,
             results,
@@ -117,21 +130,31 @@ def evaluate_series(
     return results
 
 
+@dataclass(frozen=True)
+class _Rule:
+    provisional: Callable[[date], bool]
+    settling: Callable[[date], bool]
+    noise: Callable[[date, float], float] | None
+    additive: bool
+
+
 def _evaluate_day(
     day: date,
     values: Mapping[date, float | None],
     direction: str,
     denominators: Mapping[date, float | None] | None,
     min_denominator: float,
-    provisional: Callable[[date], bool],
+    rule: _Rule,
     params: DriftParams,
     state: _State,
     results: Mapping[date, DriftDay],
 ) -> DriftDay:
     value = values.get(day)
-    is_provisional = provisional(day)
+    is_provisional = rule.provisional(day)
     if value is None:
         return DriftDay(day, "no_data", provisional=is_provisional)
+    if rule.settling(day):
+        return DriftDay(day, "settling", value=value, provisional=is_provisional)
     if denominators is not None and min_denominator > 0:
         denominator = denominators.get(day)
         if denominator is None or denominator < min_denominator:
@@ -143,7 +166,7 @@ def _evaluate_day(
         for k in range(1, params.weeks + 1)
         if (past := day - timedelta(days=7 * k)) in state.values
         and past not in state.flagged
-        and state.values[past] > 0
+        and (rule.additive or state.values[past] > 0)
     ]
     if len(points) < params.min_points:
         return DriftDay(
@@ -154,7 +177,10 @@ def _evaluate_day(
             provisional=is_provisional,
         )
     expected = statistics.median(points)
-    residual = math.log(max(value, expected * 1e-3) / expected)
+    if rule.additive:
+        residual = value - expected
+    else:
+        residual = math.log(max(value, expected * 1e-3) / expected)
     window_start = day - timedelta(days=7 * params.weeks)
     past_residuals = [
         r for d, r in state.residuals.items() if window_start <= d < day and d not in state.flagged
@@ -169,13 +195,25 @@ def _evaluate_day(
             baseline_points=len(points),
             provisional=is_provisional,
         )
-    scale = robust_scale(past_residuals, params.mad_floor)
+    floor = params.mad_floor
+    if rule.additive:  # differences: at least the spread of the values themselves
+        spread = [
+            v for d, v in state.values.items() if window_start <= d < day and d not in state.flagged
+        ]
+        floor = max(params.mad_floor * max(abs(expected), 1.0), robust_scale(spread, 0.0))
+    if rule.noise is not None:
+        floor = max(floor, rule.noise(day, expected))
+    scale = robust_scale(past_residuals, floor)
     score = residual / scale
-    change = value / expected - 1
+    change = (value - expected) / abs(expected) if expected else math.copysign(math.inf, residual)
     bad = bad_side(score, direction)
-    band = math.exp(params.warn_score * scale)
-    lower = expected * min(1 / band, 1 - params.min_change)
-    upper = expected * max(band, 1 + params.min_change)
+    if rule.additive:
+        reach = max(params.warn_score * scale, params.min_change * abs(expected))
+        lower, upper = expected - reach, expected + reach
+    else:
+        band = math.exp(params.warn_score * scale)
+        lower = expected * min(1 / band, 1 - params.min_change)
+        upper = expected * max(band, 1 + params.min_change)
 
     previous = results.get(day - timedelta(days=1))
     previous_bad = (

@@ -69,6 +69,11 @@ def drift_explanation(kpi: Kpi, day: DriftDay, params: DriftParams) -> str:
         return f"{kpi.id}: no value on {day.day}"
     if day.outcome == "insufficient_volume":
         return f"{kpi.id}: too little volume on {day.day} to judge drift (below min_denominator)"
+    if day.outcome == "settling":
+        return (
+            f"{kpi.id}: {day.day} is still settling (late events keep arriving for "
+            f"{kpi.settle_days} days): judged once it is {kpi.settle_days} days old"
+        )
     if day.outcome == "insufficient_history":
         return (
             f"{kpi.id}: not enough history to judge {day.day} ({day.baseline_points} same-weekday "

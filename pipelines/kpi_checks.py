@@ -7,8 +7,9 @@ latest day (the current standing), the drift check the worst day. KPIs without d
 pass and say so. Every result names the KPI id and the ISO day/period it evaluated.
 """
 
+import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -83,6 +84,32 @@ def provisional_rule(kpi: Kpi, lookbacks: dict[str, int], today: date) -> Callab
     known = [lookbacks[s] for s in kpi.sources if s in lookbacks]
     days = max(known) if known else max(lookbacks.values(), default=DEFAULT_LOOKBACK_DAYS)
     return lambda day: (today - day).days < days
+
+
+def settling_rule(kpi: Kpi, today: date) -> Callable[[date], bool]:
+    """Days younger than the KPI's ``settle_days`` are still filling in: not judged yet."""
+    return lambda day: (today - day).days < kpi.settle_days
+
+
+def noise_rule(
+    kpi: Kpi, denominators: Mapping[date, float | None]
+) -> Callable[[date, float], float] | None:
+    """Sampling noise of a day's value, in log units: Poisson for daily counts, binomial for
+    fractions (a rate over n trials). None for other KPIs (money, durations, positions)."""
+    if kpi.drift_residual != "log":
+        return None
+    if kpi.unit == "count" and kpi.aggregation == "sum":
+        return lambda _day, expected: 1 / math.sqrt(max(expected, 1.0))
+    if kpi.unit == "fraction" and kpi.aggregation == "ratio":
+
+        def binomial(day: date, expected: float) -> float:
+            trials = denominators.get(day) or 0.0
+            if trials <= 0 or not 0 < expected < 1:
+                return 0.0
+            return math.sqrt((1 - expected) / (trials * expected))
+
+        return binomial
+    return None
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple]:
@@ -243,6 +270,7 @@ def drift_result(
     window: tuple[date, date],
     provisional: Callable[[date], bool],
     params: DriftParams = DRIFT_PARAMS,
+    settling: Callable[[date], bool] = lambda _day: False,
 ) -> dg.AssetCheckResult:
     """The worst day of the window against the KPI's own history."""
     name = check_name(kpi.id, "drift")
@@ -253,6 +281,9 @@ def drift_result(
         denominators=denominators,
         min_denominator=kpi.min_denominator,
         provisional=provisional,
+        settling=settling,
+        noise=noise_rule(kpi, denominators),
+        additive=kpi.drift_residual == "additive",
         params=params,
     )
     in_window = [d for day, d in sorted(evaluated.items()) if start <= day <= end]
@@ -371,4 +402,5 @@ def kpi_checks(
             yield target_result(kpi, status.get(kpi.id, []), window, provisional)
         if check_name(kpi.id, "drift") in selected:
             values, denominators = series.get(kpi.id, ({}, {}))
-            yield drift_result(kpi, values, denominators, window, provisional)
+            settling = settling_rule(kpi, today)
+            yield drift_result(kpi, values, denominators, window, provisional, settling=settling)

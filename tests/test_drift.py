@@ -206,3 +206,48 @@ def test_false_alarm_rate_below_1_percent_and_detection_of_40_percent_drops_abov
     assert judged > 2000
     assert false_alarm_rate < 0.01
     assert detection_rate > 0.70
+
+
+def poisson_like_series(days: int, level: float) -> dict[date, float]:
+    """Daily counts around ``level`` whose noise is Poisson-sized (sd = sqrt(level))."""
+    spread = 1.7 / level**0.5  # noise() is uniform in +-spread: sd = spread / sqrt(3)
+    return {
+        START + timedelta(days=i): round(level * noise(spread, "poisson", level, i))
+        for i in range(days)
+    }
+
+
+def test_small_counts_do_not_alert_on_sampling_noise_that_large_counts_would_alert_on() -> None:
+    day = START + timedelta(days=69)
+    for level, expected_outcome in ((12.0, "ok"), (10_000.0, "error")):
+        values = poisson_like_series(70, level)
+        values[day] = round(values[day] * 0.55)
+        poisson = lambda _day, expected: 1 / max(expected, 1.0) ** 0.5  # noqa: E731
+        result = evaluate_series(values, "higher", noise=poisson)[day]
+        assert result.outcome == expected_outcome, (level, result)
+        assert result.scale >= 1 / level**0.5 * 0.9
+
+
+def test_settling_days_are_shown_but_neither_judged_nor_part_of_later_baselines() -> None:
+    values = weekly_series(77)
+    young = START + timedelta(days=69)
+    values[young] *= 0.3  # a day still filling in: most of its events have not arrived yet
+    results = evaluate_series(values, "higher", settling=lambda d: d == young)
+    assert results[young].outcome == "settling"
+    assert results[young].severity is None
+    following = results[young + timedelta(days=7)]
+    assert following.outcome == "ok"
+    assert following.baseline_points == 7  # of 8 weeks: the settling day is not one of them
+
+
+def test_an_additive_kpi_crossing_zero_is_judged_on_differences() -> None:
+    values = {
+        START + timedelta(days=i): 40.0 * (noise(1.0, "growth", i) - 1.0) for i in range(70)
+    }  # net growth between -40 and +40, often negative
+    day = START + timedelta(days=69)
+    calm = evaluate_series(values, "higher", additive=True)
+    assert all(d.outcome in ("ok", "anomaly", "insufficient_history") for d in calm.values())
+    values[day] = -400.0
+    result = evaluate_series(values, "higher", additive=True)[day]
+    assert result.outcome == "error"
+    assert result.value < result.lower < result.upper
