@@ -112,6 +112,28 @@ def noise_rule(
     return None
 
 
+def evaluate_kpi_drift(
+    kpi: Kpi,
+    values: Mapping[date, float | None],
+    denominators: Mapping[date, float | None],
+    provisional: Callable[[date], bool],
+    settling: Callable[[date], bool],
+    params: DriftParams = DRIFT_PARAMS,
+) -> dict[date, DriftDay]:
+    """Every day of a KPI's daily series judged with the catalog's drift settings for it."""
+    return evaluate_series(
+        values,
+        kpi.direction,
+        denominators=denominators,
+        min_denominator=kpi.min_denominator,
+        provisional=provisional,
+        settling=settling,
+        noise=noise_rule(kpi, denominators),
+        additive=kpi.drift_residual == "additive",
+        params=params,
+    )
+
+
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple]:
     try:
         return con.execute(sql, params).fetchall()
@@ -275,17 +297,7 @@ def drift_result(
     """The worst day of the window against the KPI's own history."""
     name = check_name(kpi.id, "drift")
     start, end = window
-    evaluated = evaluate_series(
-        values,
-        kpi.direction,
-        denominators=denominators,
-        min_denominator=kpi.min_denominator,
-        provisional=provisional,
-        settling=settling,
-        noise=noise_rule(kpi, denominators),
-        additive=kpi.drift_residual == "additive",
-        params=params,
-    )
+    evaluated = evaluate_kpi_drift(kpi, values, denominators, provisional, settling, params)
     in_window = [d for day, d in sorted(evaluated.items()) if start <= day <= end]
     scored = [d for d in in_window if d.outcome not in ("no_data",)]
     chosen: DriftDay | None = worst_day(scored)

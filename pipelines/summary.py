@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.catalog import Kpi, load_catalog
-from pipelines.drift import DriftDay, evaluate_series
+from pipelines.drift import DriftDay
 
 
 def format_value(kpi: Kpi, value: float | None) -> str:
@@ -100,11 +100,13 @@ def render_targets(database: Path) -> str:
 
 
 def drift_by_day(
-    database: Path, provisional: Callable[[date], bool] = lambda _d: False
+    database: Path,
+    provisional: Callable[[date], bool] = lambda _d: False,
+    today: date | None = None,
 ) -> tuple[dict[date, list[tuple[str, DriftDay]]], set[date]]:
     """Every company-wide daily KPI series evaluated with the drift check's rules: the alerts per
     day, and the days on which at least one KPI had enough history to be judged."""
-    from pipelines.kpi_checks import DRIFT_PARAMS, load_daily_series
+    from pipelines.kpi_checks import evaluate_kpi_drift, load_daily_series, settling_rule
 
     catalog = load_catalog()
     with duckdb.connect(str(database), read_only=True) as con:
@@ -113,14 +115,8 @@ def drift_by_day(
     judged: set[date] = set()
     for kpi_id, (values, denominators) in sorted(series.items()):
         kpi = catalog[kpi_id]
-        evaluated = evaluate_series(
-            values,
-            kpi.direction,
-            denominators=denominators,
-            min_denominator=kpi.min_denominator,
-            provisional=provisional,
-            params=DRIFT_PARAMS,
-        )
+        settling = settling_rule(kpi, today or date.today())
+        evaluated = evaluate_kpi_drift(kpi, values, denominators, provisional, settling)
         for day, result in evaluated.items():
             if result.score is not None:
                 judged.add(day)
