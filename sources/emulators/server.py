@@ -66,7 +66,9 @@ class Fault:
     kinds: ``http`` (answer ``status``/``body``/``headers``), ``drop`` (close the connection),
     ``timeout`` (stall ``delay`` seconds, then answer normally), ``malformed`` (200 with a broken
     JSON body), ``truncate`` (the real body cut in half), ``transform`` (the real JSON passed through
-    ``transform``, for schema drift).
+    ``transform``, for schema drift), ``echo`` (answer ``status`` with an error body that echoes the
+    request back: URL with query, headers, body, as a careless proxy or debug endpoint does; for the
+    secrets scan).
     """
 
     path: str = ".*"
@@ -82,6 +84,24 @@ class Fault:
     def from_json(cls, data: dict[str, Any]) -> Fault:
         allowed = {"path", "kind", "status", "body", "headers", "times", "delay"}
         return cls(**{k: v for k, v in data.items() if k in allowed})
+
+
+def echo_body(status: int, raw_path: str, request: Request) -> dict[str, Any]:
+    """An error body in the common ``{"error": {"message": ...}}`` shape that repeats the request."""
+    echoed = f"{request.method} {raw_path} headers={request.headers} body={request.body!r}"
+    return {
+        "error": {
+            "code": status,
+            "status": "ECHO",
+            "message": f"request rejected: {echoed}",
+            "request": {
+                "url": raw_path,
+                "headers": request.headers,
+                "body": request.body.decode(errors="replace"),
+            },
+        },
+        "message": f"request rejected: {echoed}",
+    }
 
 
 class EmulatorServer:
@@ -201,6 +221,8 @@ class EmulatorServer:
                     time.sleep(fault.delay)
                 if fault and fault.kind == "http":
                     response = Response(fault.status, fault.body or {}, dict(fault.headers))
+                elif fault and fault.kind == "echo":
+                    response = Response(fault.status, echo_body(fault.status, self.path, request))
                 else:
                     response = server.dispatch(request)
                     if fault and fault.kind == "malformed":
