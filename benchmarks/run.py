@@ -46,8 +46,8 @@ def ingest(method: str, rows: int, out: Path) -> dict:
 
 def print_stages(times: StageTimes, indent: str = "   ") -> None:
     for stage, seconds in times.seconds.items():
-        print(f"{indent}{stage:8} {seconds:8.2f} s")
-    print(f"{indent}{'total':8} {times.wall:8.2f} s (wall clock of the run)")
+        print(f"{indent}{stage:13} {seconds:8.2f} s")
+    print(f"{indent}{'total':13} {times.wall:8.2f} s (wall clock of the run)")
 
 
 def incremental(args: argparse.Namespace, out: Path, settings: dict[str, str]) -> None:
