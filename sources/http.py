@@ -78,6 +78,8 @@ class RedactingFilter(logging.Filter):
 
 
 log.addFilter(RedactingFilter())
+# requests' connection pool logs every request line (path and query) at DEBUG.
+logging.getLogger("urllib3.connectionpool").addFilter(RedactingFilter())
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import re
+import traceback
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
 from pipelines.definitions import defs
 from pipelines.resources import GA4Resource
 from pipelines.schedules import daily_job
@@ -211,6 +213,20 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
     errors = "\n".join(error.to_string() for error in failures.values())
     for _, _, source in ECHO_FAULTS:
         assert f"[{source}]" in errors or source == "pagespeed", source
+    # The alert sensor's tick over those runs: its webhook answers 404 echoing the token path.
+    try:
+        kpi_alert_sensor(
+            dg.build_sensor_context(
+                instance=instance,
+                cursor=AlertCursor(after=0.0).dump(),
+                resources={"alerts": AlertsResource()},
+            )
+        )
+        alert_error = ""
+    except Exception as exc:
+        alert_error = "".join(traceback.format_exception(exc))
+    assert stack.server.count(r"^/services/"), "the sensor never called the webhook"
+    errors += "\n" + alert_error
     events = "\n".join(
         dg.serialize_value(entry)
         for result in (clean, faulty)
