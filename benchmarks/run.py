@@ -1,7 +1,8 @@
 """Benchmark report: ingestion throughput, incremental cost, end-to-end backfill.
 
-    .venv/bin/python -m benchmarks.run                 # full report (about 10 minutes)
+    .venv/bin/python -m benchmarks.run                 # full report (an hour or more)
     .venv/bin/python -m benchmarks.run --quick         # smaller sizes, a smoke run
+    .venv/bin/python -m benchmarks.run --sections e2e  # one section (ingest, incremental, e2e)
 
 Run it on a quiet machine: every number is wall-clock time.
 """
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
 import tempfile
-from datetime import date, timedelta
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.pipeline import backfill, run_window
-from sources.emulators.stack import build_stack
+from benchmarks.pipeline import StageTimes, backfill, emulators, run_pipeline
+from pipelines.demo import DEMO_DAYS
 
 
 def ingest(method: str, rows: int, out: Path) -> dict:
@@ -41,9 +44,77 @@ def ingest(method: str, rows: int, out: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def print_stages(times: StageTimes, indent: str = "   ") -> None:
+    for stage, seconds in times.seconds.items():
+        print(f"{indent}{stage:13} {seconds:8.2f} s")
+    print(f"{indent}{'total':13} {times.wall:8.2f} s (wall clock of the run)")
+
+
+def incremental(args: argparse.Namespace, out: Path, settings: dict[str, str]) -> None:
+    """The daily run (yesterday plus the lookback) on a long and a short history."""
+    from pipelines.schedules import lookback_days
+
+    lookback = lookback_days()
+    yesterday = date.today() - timedelta(days=1)
+    window = (yesterday - timedelta(days=lookback - 1), yesterday + timedelta(days=1))
+    print(
+        f"\n2. Incremental cost: the daily run ({window[0]} .. {yesterday}: yesterday plus the "
+        f"{lookback}-day lookback, every source, dbt and checks)"
+    )
+    daily: dict[int, StageTimes] = {}
+    for days in (args.history_days, args.short_history_days):
+        database = out / f"history-{days}.duckdb"
+        t0 = time.perf_counter()
+        backfill(settings, database, yesterday - timedelta(days=days), yesterday, args.chunk_days)
+        built = time.perf_counter() - t0
+        runs = [run_pipeline(settings, database, *window) for _ in range(args.repeat)]
+        daily[days] = min(runs, key=lambda t: t.wall)
+        print(
+            f"   history {days:>4} days (built in {built:6.0f} s): daily run "
+            + ", ".join(f"{t.wall:.2f}" for t in runs)
+            + " s; best: "
+            + "  ".join(f"{k} {v:.2f}" for k, v in daily[days].seconds.items())
+        )
+    ratio = daily[args.history_days].wall / daily[args.short_history_days].wall
+    print(
+        f"   ratio {args.history_days}/{args.short_history_days} days = {ratio:.2f} (goal <= 1.5)"
+    )
+    slowest = sorted(
+        daily[args.history_days].steps.items(),
+        key=lambda kv: kv[1] - daily[args.short_history_days].steps.get(kv[0], 0.0),
+        reverse=True,
+    )[:5]
+    print(
+        "   steps that grew most with history: "
+        + ", ".join(
+            f"{k} {daily[args.short_history_days].steps.get(k, 0):.2f} -> {v:.2f} s"
+            for k, v in slowest
+        )
+    )
+
+
+def end_to_end(args: argparse.Namespace, out: Path, settings: dict[str, str]) -> None:
+    yesterday = date.today() - timedelta(days=1)
+    start = yesterday - timedelta(days=args.e2e_days - 1)
+    print(
+        f"\n3. End to end: the demo's {args.e2e_days}-day backfill ({start} .. {yesterday}) in one run"
+    )
+    times = run_pipeline(settings, out / "e2e.duckdb", start, yesterday + timedelta(days=1))
+    print_stages(times)
+    print(
+        "   slowest steps: "
+        + ", ".join(
+            f"{k} {v:.1f} s" for k, v in sorted(times.steps.items(), key=lambda kv: -kv[1])[:6]
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument(
+        "--sections", default="ingest,incremental,e2e", help="comma-separated subset to run"
+    )
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument(
         "--dlt-rows",
@@ -51,72 +122,53 @@ def main() -> None:
         default=200_000,
         help="dlt is measured on fewer rows (it is slow); compared by rows/s",
     )
+    parser.add_argument("--history-days", type=int, default=730, help="the long history")
+    parser.add_argument("--short-history-days", type=int, default=30, help="the short history")
+    parser.add_argument(
+        "--chunk-days", type=int, default=183, help="history is built in runs of this"
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="daily runs per history (best kept)")
+    parser.add_argument("--e2e-days", type=int, default=DEMO_DAYS)
     args = parser.parse_args()
-    rows = 200_000 if args.quick else args.rows
-    dlt_rows = 20_000 if args.quick else args.dlt_rows
-    history_long, history_short = (120, 30) if args.quick else (730, 30)
+    if args.quick:
+        args.rows, args.dlt_rows = 200_000, 20_000
+        args.history_days, args.e2e_days, args.repeat = 90, 14, 1
+    sections = set(args.sections.split(","))
 
     print(
-        f"kpi-pipeline benchmark  {date.today()}  {platform.node()}  "
-        f"{platform.processor() or platform.machine()}  python {platform.python_version()}"
+        f"kpi-pipeline benchmark  {datetime.now():%Y-%m-%d %H:%M}  {platform.node()}  "
+        f"{platform.processor() or platform.machine()}  {os.cpu_count()} cores  "
+        f"python {platform.python_version()}  load average {os.getloadavg()[0]:.2f}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        print("\n1. Ingestion: GA4-shaped JSON pages -> raw table (same records)")
-        results = [
-            ingest("project", rows, out),
-            ingest("read_json", rows, out),
-            ingest("dlt", dlt_rows, out),
-        ]
-        rate = {r["method"]: r["rows"] / r["seconds"] for r in results}
-        print(f"   {'method':12} {'rows':>10} {'seconds':>9} {'rows/s':>12} {'peak RSS MiB':>13}")
-        for r in results:
-            print(
-                f"   {r['method']:12} {r['rows']:>10,} {r['seconds']:>9.2f} "
-                f"{rate[r['method']]:>12,.0f} {r['peak_rss_mib']:>13,.0f}"
-            )
-        print(f"   project / read_json = {rate['project'] / rate['read_json']:.2f}x (goal >= 0.3x)")
-        print(f"   project / dlt       = {rate['project'] / rate['dlt']:.1f}x (goal >= 50x)")
+        if "ingest" in sections:
+            ingestion(args, out)
+        if sections & {"incremental", "e2e"}:
+            with emulators(out / "emulators") as settings:
+                if "e2e" in sections:
+                    end_to_end(args, out, settings)
+                if "incremental" in sections:
+                    incremental(args, out, settings)
+    print(f"\nfinished {datetime.now():%H:%M}, load average {os.getloadavg()[0]:.2f}")
 
-        print("\n2. Incremental cost: the daily run (3 days: yesterday + lookback)")
-        end = date.today() - timedelta(days=1)
-        daily = {}
-        for label, days in (("long", history_long), ("short", history_short)):
-            stack = build_stack(out / f"sa-{label}.json")
-            stack.server.start()
-            try:
-                database = out / f"{label}.duckdb"
-                backfill(
-                    stack,
-                    database,
-                    end - timedelta(days=days),
-                    end - timedelta(days=2),
-                    chunk_days=120,
-                )
-                daily[label] = run_window(
-                    stack, database, end - timedelta(days=2), end + timedelta(days=1)
-                )
-            finally:
-                stack.server.stop()
-            print(
-                f"   history {days:>4} days: daily run {daily[label].total:6.2f} s  "
-                + "  ".join(f"{k} {v:.2f}" for k, v in daily[label].seconds.items())
-            )
-        ratio = daily["long"].total / daily["short"].total
-        print(f"   ratio long/short = {ratio:.2f} (goal <= 1.5)")
 
-        print("\n3. End to end: the demo's 90-day backfill in one run")
-        stack = build_stack(out / "sa-e2e.json")
-        stack.server.start()
-        try:
-            times = run_window(
-                stack, out / "e2e.duckdb", end - timedelta(days=89), end + timedelta(days=1)
-            )
-        finally:
-            stack.server.stop()
-        for stage, seconds in times.seconds.items():
-            print(f"   {stage:8} {seconds:7.2f} s")
-        print(f"   {'total':8} {times.total:7.2f} s")
+def ingestion(args: argparse.Namespace, out: Path) -> None:
+    print("\n1. Ingestion: GA4-shaped JSON pages -> raw table (same records)")
+    results = [
+        ingest("project", args.rows, out),
+        ingest("read_json", args.rows, out),
+        ingest("dlt", args.dlt_rows, out),
+    ]
+    rate = {r["method"]: r["rows"] / r["seconds"] for r in results}
+    print(f"   {'method':12} {'rows':>10} {'seconds':>9} {'rows/s':>12} {'peak RSS MiB':>13}")
+    for r in results:
+        print(
+            f"   {r['method']:12} {r['rows']:>10,} {r['seconds']:>9.2f} "
+            f"{rate[r['method']]:>12,.0f} {r['peak_rss_mib']:>13,.0f}"
+        )
+    print(f"   project / read_json = {rate['project'] / rate['read_json']:.2f}x (goal >= 0.3x)")
+    print(f"   project / dlt       = {rate['project'] / rate['dlt']:.1f}x (goal >= 50x)")
 
 
 if __name__ == "__main__":

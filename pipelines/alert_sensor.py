@@ -9,6 +9,7 @@ On its first tick it starts from the newest finished run (no flood of old alerts
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import dagster as dg
 
@@ -43,7 +44,8 @@ class AlertsResource(dg.ConfigurableResource):
 
     def webhook(self) -> str | None:
         url = self.webhook_url or env("KPI_ALERT_WEBHOOK_URL")
-        register_secret(url)
+        # The path carries the token, and servers and HTTP logs repeat it without the host.
+        register_secret(url, urlsplit(url).path if url else None)
         return url
 
     def smtp(self) -> SmtpSettings | None:

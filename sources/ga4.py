@@ -393,7 +393,10 @@ class GA4Client:
             metadata.row_count = page_meta.row_count
             return rows, page_meta.row_count
 
-        rows = [row for page in paginate_offset(fetch, page_size=self.page_size) for row in page]
+        pages = paginate_offset(
+            fetch, page_size=self.page_size, source=SOURCE, endpoint=self.endpoint(property_id)
+        )
+        rows = [row for page in pages for row in page]
         if metadata.row_count is not None and rows and len(rows) != metadata.row_count:
             raise SchemaError(
                 SOURCE,

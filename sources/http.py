@@ -78,6 +78,8 @@ class RedactingFilter(logging.Filter):
 
 
 log.addFilter(RedactingFilter())
+# requests' connection pool logs every request line (path and query) at DEBUG.
+logging.getLogger("urllib3.connectionpool").addFilter(RedactingFilter())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -357,21 +359,43 @@ class HttpClient:
 # --------------------------------------------------------------------------------------------------
 # Pagination helpers
 # --------------------------------------------------------------------------------------------------
+def check_page_moved(
+    source: str, endpoint: str, field: str, position: Any, items: list[Any], previous: list[Any]
+) -> None:
+    """Offset paging's repeated cursor: a page identical to the one before means the server
+    ignored the offset; following it would load the same rows again (or never end)."""
+    if items and items == previous:
+        raise SchemaError(
+            source,
+            endpoint,
+            "page repeated the previous page: the API ignored the paging offset",
+            field=field,
+            value=position,
+            fix="re-run the partition; if it persists, report it to the provider",
+        )
+
+
 def paginate_offset(
     fetch: Callable[[int], tuple[list[T], int | None]],
     *,
     page_size: int,
     start: int = 0,
+    source: str = "http",
+    endpoint: str = "",
 ) -> Iterator[list[T]]:
     """Yield pages from an offset API until ``offset >= total`` or a page comes back empty.
 
     ``fetch(offset)`` returns the page's items and the provider's total (``None`` when absent).
+    A page equal to the previous one is a :class:`SchemaError` (see :func:`check_page_moved`).
     """
     offset = start
+    previous: list[T] = []
     while True:
         items, total = fetch(offset)
         if not items:
             return
+        check_page_moved(source, endpoint, "offset", offset, items, previous)
+        previous = items
         yield items
         offset += page_size
         if total is not None and offset >= total:

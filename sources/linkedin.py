@@ -28,6 +28,7 @@ from sources.http import (
     RetryPolicy,
     SchemaError,
     SourceError,
+    check_page_moved,
     new_metrics,
     optional_number,
     parse_retry_after,
@@ -218,6 +219,7 @@ class LinkedInClient(HttpClient):
         elements: list[dict[str, Any]] = []
         for chunk_start, chunk_end in day_chunks(start, end, MAX_RANGE_DAYS):
             offset = 0
+            previous: list[dict[str, Any]] = []
             while True:
                 page = self._get(
                     f"/rest/{resource}",
@@ -226,6 +228,8 @@ class LinkedInClient(HttpClient):
                     f"&start={offset}&count={self.page_size}",
                 )
                 batch = _elements(page)
+                check_page_moved(SOURCE, f"GET /rest/{resource}", "start", offset, batch, previous)
+                previous = batch
                 elements.extend(batch)
                 if len(batch) < self.page_size or not has_next(page):
                     break

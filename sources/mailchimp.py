@@ -263,7 +263,10 @@ class MailchimpClient(HttpClient):
             )
             return parse_reports_page(page)
 
-        for page in paginate_offset(fetch, page_size=self.page_size):
+        endpoint = f"GET /{API_VERSION}/reports"
+        for page in paginate_offset(
+            fetch, page_size=self.page_size, source=self.source, endpoint=endpoint
+        ):
             for report in page:
                 # total_items can move while campaigns are sending: never emit a report twice.
                 if report.get("id") not in seen:

@@ -30,6 +30,7 @@ from sources.http import (
     SchemaError,
     SourceError,
     call_with_retries,
+    check_page_moved,
     new_metrics,
     provider_message,
     register_secret,
@@ -207,10 +208,15 @@ class SearchConsoleClient(HttpClient):
         rows: list[dict[str, Any]] = []
         incomplete: date | None = None
         start_row = 0
+        previous: list[dict[str, Any]] = []
         while True:
             page = self.query(site_url, {**body, "rowLimit": self.page_size, "startRow": start_row})
             incomplete = first_incomplete_date(page) or incomplete
             page_rows = parse_rows(page, dimensions)
+            check_page_moved(
+                SOURCE, site_path(site_url), "startRow", start_row, page_rows, previous
+            )
+            previous = page_rows
             rows.extend(page_rows)
             # The end: a page with no rows (no `rows` key), or one shorter than rowLimit.
             if len(page_rows) < self.page_size:

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sources.http import HttpClient, RetryPolicy, SchemaError, integer_id, register_secret
+from sources.http import (
+    HttpClient,
+    RetryPolicy,
+    SchemaError,
+    check_page_moved,
+    integer_id,
+    register_secret,
+)
 
 SOURCE = "wordpress"
 API_PATH = "/wp-json/wp/v2"
@@ -113,6 +120,7 @@ class WordPressClient(HttpClient):
     def collection(self, resource: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """Pages of a collection until ``X-WP-TotalPages`` (or a short page without it)."""
         page = 1
+        previous: list[dict[str, Any]] = []
         while True:
             response = self.request(
                 "GET",
@@ -124,6 +132,8 @@ class WordPressClient(HttpClient):
                 raise SchemaError(
                     SOURCE, f"{API_PATH}/{resource}", "expected a JSON array", value=items
                 )
+            check_page_moved(SOURCE, f"GET {API_PATH}/{resource}", "page", page, items, previous)
+            previous = items
             yield items
             pages = total_pages(response)
             if (pages is not None and page >= pages) or (

@@ -50,6 +50,20 @@ class FaultTarget:
     # True where the source's contract is that bad data or a spent quota fails only the item it
     # hit (recorded in Loaded.failures) and the run goes on (PageSpeed: decision 14).
     isolates_failures: bool = False
+    # Rows of the issue's fault list (ROWS) that cannot happen for this API, each with the reason.
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+
+# Every row the fault suite must cover for each connector (issue 9), by scenario-name prefix.
+TRANSIENT_ROWS = (
+    "429 with Retry-After",
+    "429 without Retry-After",
+    "provider throttle shape",
+    "5xx burst",
+    "read timeout",
+    "dropped connection",
+)
+FATAL_ROWS = ("malformed JSON", "truncated page", "repeated pagination cursor", "type change")
 
 
 def standard_transient(path: str, throttle: Fault) -> dict[str, list[Fault]]:
@@ -63,6 +77,19 @@ def standard_transient(path: str, throttle: Fault) -> dict[str, list[Fault]]:
         "5xx burst": [Fault(path, status=503, body={"error": "unavailable"}, times=3)],
         "read timeout": [Fault(path, kind="timeout", delay=1.5)],
         "dropped connection": [Fault(path, kind="drop", times=2)],
+    }
+
+
+REPEATED_CURSOR = "repeated pagination cursor"
+
+
+def offset_ignored(path: str, *params: str) -> dict[str, list[Fault]]:
+    """Offset paging's repeated cursor: the server ignores the offset (``params``) and hands back
+    the first page for every request."""
+    return {
+        f"{REPEATED_CURSOR} (offset ignored: the same page again)": [
+            Fault(path, kind="ignore_paging", params=params, times=1000)
+        ]
     }
 
 

@@ -27,6 +27,7 @@ from sources.http import RetryPolicy
 from sources.meta_ads import MetaAdsClient
 from tests.fault_base import (
     END,
+    REPEATED_CURSOR,
     START,
     FaultTarget,
     ReplayFirstPage,
@@ -101,6 +102,10 @@ def _google_impressions_as_text(body: list[dict[str, Any]]) -> list[dict[str, An
 GOOGLE_STREAM = r"/customers/\d+/googleAds:searchStream"
 GOOGLE_ADS = FaultTarget(
     source="google_ads",
+    not_applicable={
+        REPEATED_CURSOR: "searchStream has no pagination: one response streams every batch",
+        "new field": "searchStream returns only the fields the GAQL query selects, so a metric Google adds never arrives unasked",
+    },
     path=GOOGLE_STREAM,
     table=google_ads_pipeline.TABLES["campaigns"],
     load=_google_load,
@@ -123,7 +128,6 @@ GOOGLE_ADS = FaultTarget(
             # Every answer: the first is the customer query, which selects no metrics.
             Fault(GOOGLE_STREAM, kind="transform", times=10, transform=_google_impressions_as_text)
         ],
-        # searchStream has no pagination (one response streams every batch): no cursor to repeat.
     },
     # The daily developer-token bucket (quotaError RESOURCE_EXHAUSTED, retryDelay ~11 h).
     quota=[
@@ -134,8 +138,6 @@ GOOGLE_ADS = FaultTarget(
             body=google_ads_emulator.quota_error(40591, daily=True),
         )
     ],
-    # No new-field scenario: searchStream returns only the fields the GAQL query selects, so a
-    # metric Google adds never arrives unasked (and the row parser maps a fixed set of fields).
 )
 
 
@@ -182,6 +184,9 @@ def _meta_throttle(code: int, minutes: int, times: int) -> Fault:
 
 META_ADS = FaultTarget(
     source="meta_ads",
+    not_applicable={
+        "new field": "insights return only the fields= asked for, so a metric Meta adds never arrives unasked",
+    },
     path=META_INSIGHTS,
     table=meta_ads_pipeline.TABLES["campaigns"],
     load=_meta_load,
@@ -203,8 +208,6 @@ META_ADS = FaultTarget(
     # Throttled for longer than the retry budget (an hour to regain access): waiting it out would
     # hold the run, so it fails fast like a spent quota.
     quota=[_meta_throttle(80000, minutes=60, times=10)],
-    # No new-field scenario: insights return only the ``fields=`` asked for, so a metric Meta adds
-    # never arrives unasked (and the row parser maps a fixed set of fields).
 )
 
 TARGETS = [GOOGLE_ADS, META_ADS]

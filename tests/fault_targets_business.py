@@ -92,6 +92,10 @@ def _stripe_more(page: dict[str, Any]) -> None:
 STRIPE_CHARGES = r"/v1/charges"
 STRIPE = FaultTarget(
     source="stripe",
+    not_applicable={
+        "exhausted daily quota": "Stripe limits requests per second only (the throttle above): no daily quota",
+        "new field": "a charge carries dozens of fields, personal data among them; the connector lands a reviewed set, so a field Stripe adds is reviewed before it is landed",
+    },
     path=STRIPE_CHARGES,
     table=stripe_pipeline.TABLES["charges"],
     load=_stripe_load,
@@ -123,10 +127,6 @@ STRIPE = FaultTarget(
             )
         ],
     },
-    # No daily quota: Stripe limits requests per second only (the throttle above).
-    # No new-field scenario: a charge carries dozens of fields, personal data among them
-    # (billing_details, receipt_email, description); the connector lands a reviewed set, so a
-    # field Stripe adds is reviewed before it is landed.
 )
 
 
@@ -191,6 +191,9 @@ HUBSPOT_429 = {
 }
 HUBSPOT = FaultTarget(
     source="hubspot",
+    not_applicable={
+        "new field": "search returns only the properties asked for by name (HubSpot drops unknown ones), so a property HubSpot adds never arrives unasked",
+    },
     path=HUBSPOT_SEARCH,
     table=hubspot_pipeline.TABLES["contacts"],
     load=_hubspot_load,
@@ -243,8 +246,6 @@ HUBSPOT = FaultTarget(
             },
         )
     ],
-    # No new-field scenario: search returns only the properties asked for by name (HubSpot drops
-    # unknown ones), so a property HubSpot adds never arrives unasked.
 )
 
 
@@ -333,6 +334,10 @@ def _zendesk_not_the_end(page: dict[str, Any]) -> None:
 ZENDESK_EXPORT = r"/api/v2/incremental/tickets/cursor\.json"
 ZENDESK = FaultTarget(
     source="zendesk",
+    not_applicable={
+        "exhausted daily quota": "Zendesk limits requests per minute only (the 429 above): no daily quota",
+        "new field": "tickets carry free text and personal data; the connector lands a reviewed set of fields, so a new one is reviewed first",
+    },
     path=ZENDESK_EXPORT,
     table=zendesk_pipeline.TABLES["tickets"],
     load=_zendesk_load,
@@ -358,9 +363,6 @@ ZENDESK = FaultTarget(
             )
         ],
     },
-    # No daily quota: Zendesk limits requests per minute only (the 429 above).
-    # No new-field scenario: tickets carry free text and personal data (subject, description,
-    # requester); the connector lands a reviewed set of fields, so a new one is reviewed first.
 )
 
 TARGETS = [STRIPE, HUBSPOT, ZENDESK]

@@ -33,10 +33,12 @@ from sources.pagespeed import PageSpeedClient
 from sources.search_console import SearchConsoleClient
 from tests.fault_base import (
     END,
+    REPEATED_CURSOR,
     START,
     FaultTarget,
     Loaded,
     malformed_and_truncated,
+    offset_ignored,
     short_timeout,
     standard_transient,
 )
@@ -119,6 +121,9 @@ def _mailchimp_new_count(report: dict[str, Any]) -> None:
 MAILCHIMP_REPORTS = r"/3\.0/reports"
 MAILCHIMP = FaultTarget(
     source="mailchimp",
+    not_applicable={
+        "exhausted daily quota": "Mailchimp has no daily quota, only 10 simultaneous connections (the throttle above)",
+    },
     path=MAILCHIMP_REPORTS,
     table=mailchimp_pipeline.TABLE,
     load=_mailchimp_load,
@@ -152,9 +157,8 @@ MAILCHIMP = FaultTarget(
                 transform=_mailchimp_report(_mailchimp_rate_as_text),
             )
         ],
-        # Offset paging (offset + count up to total_items): no cursor to repeat.
+        **offset_ignored(MAILCHIMP_REPORTS, "offset"),
     },
-    # Mailchimp has no daily quota, only 10 simultaneous connections (the throttle above).
     quota=None,
     new_field=_mailchimp_report(_mailchimp_new_count),
     new_field_column="opens_machine_opens",
@@ -247,7 +251,7 @@ SEARCH_CONSOLE = FaultTarget(
         "type change in a field": [
             Fault(SC_QUERY, kind="transform", transform=_sc_rows(_sc_clicks_as_text))
         ],
-        # startRow paging until a short page: no cursor to repeat.
+        **offset_ignored(SC_QUERY, "startRow"),
     },
     quota=[  # the load quota, sent as 403 (not an auth failure): wait for it, don't retry
         Fault(
@@ -316,6 +320,10 @@ def _psi_score_as_text(payload: dict[str, Any]) -> dict[str, Any]:
 PSI_RUN = r"/pagespeedonline/v5/runPagespeed"
 PAGESPEED = FaultTarget(
     source="pagespeed",
+    not_applicable={
+        REPEATED_CURSOR: "one URL per call, answered by one whole report: no pagination",
+        "new field": "a response is a whole Lighthouse report whose audits change with every release; the connector reads named audits, so a new audit is not a new column of a row",
+    },
     path=PSI_RUN,
     table=pagespeed_pipeline.TABLE,
     load=_pagespeed_load,
@@ -346,7 +354,6 @@ PAGESPEED = FaultTarget(
         **malformed_and_truncated(PSI_RUN),
         "type change in a field": [Fault(PSI_RUN, kind="transform", transform=_psi_lcp_as_text)],
         "type change in a score": [Fault(PSI_RUN, kind="transform", transform=_psi_score_as_text)],
-        # One URL per call: no pagination.
     },
     quota=[
         Fault(
@@ -364,9 +371,6 @@ PAGESPEED = FaultTarget(
             },
         )
     ],
-    # No new-field scenario: a response is a whole Lighthouse report whose audits change with
-    # every Lighthouse release; the connector reads named audits, so a new audit is not a new
-    # column of a row.
     isolates_failures=True,
 )
 
@@ -425,6 +429,9 @@ def _ahrefs_new_metric(metrics: dict[str, Any]) -> None:
 AHREFS_STATS = r"/v3/site-explorer/backlinks-stats"
 AHREFS = FaultTarget(
     source="ahrefs",  # the provider behind raw.backlinks__daily
+    not_applicable={
+        REPEATED_CURSOR: "backlinks-stats answers one summary object per request: no pagination",
+    },
     path=AHREFS_STATS,
     table=backlinks_pipeline.TABLE,
     load=_ahrefs_load,
@@ -438,7 +445,6 @@ AHREFS = FaultTarget(
         "type change in a field": [
             Fault(AHREFS_STATS, kind="transform", transform=_ahrefs_metrics(_ahrefs_live_as_text))
         ],
-        # One request per day: no pagination.
     },
     quota=[  # API units spent for the subscription period: 403
         Fault(

@@ -35,9 +35,11 @@ from sources.wordpress import WordPressClient
 from tests.fault_base import (
     AS_OF,
     END,
+    REPEATED_CURSOR,
     START,
     FaultTarget,
     malformed_and_truncated,
+    offset_ignored,
     short_timeout,
     standard_transient,
 )
@@ -121,6 +123,9 @@ def _meta_new_metric(data: list[dict[str, Any]]) -> None:
 META_INSIGHTS = r"/insights"
 META_GRAPH = FaultTarget(
     source="meta_graph",
+    not_applicable={
+        REPEATED_CURSOR: "insights paging.next points at the next time range forever; the client asks for exactly the days it needs and never follows it",
+    },
     path=META_INSIGHTS,
     table=social_pipeline.META_TABLES["page_insights"],
     load=_meta_load,
@@ -139,8 +144,6 @@ META_GRAPH = FaultTarget(
         "type change in a field": [
             Fault(META_INSIGHTS, kind="transform", transform=_meta_data(_meta_value_as_text))
         ],
-        # Insights paging.next points at the next time range forever; the client never follows
-        # it (it asks for exactly the days it needs), so there is no cursor to repeat.
     },
     # Throttled for longer than the retry budget (estimated_time_to_regain_access, minutes):
     # waiting it out would hold the run for an hour.
@@ -228,7 +231,7 @@ LINKEDIN = FaultTarget(
                 transform=_linkedin_elements(_linkedin_rate_as_text),
             )
         ],
-        # Rest.li start/count paging: no cursor to repeat.
+        **offset_ignored(LINKEDIN_REST, "start"),
     },
     # The APPLICATION DAY throttle lasts until 00:00 UTC.
     quota=[Fault(**{**vars(day_limit_fault(times=10)), "path": LINKEDIN_REST})],
@@ -286,6 +289,10 @@ def _wordpress_id_as_text(items: Any) -> Any:
 WP_API = r"/wp-json/wp/v2/"
 WORDPRESS = FaultTarget(
     source="wordpress",
+    not_applicable={
+        "exhausted daily quota": "a WordPress site has no API quota to exhaust",
+        "new field": "the client asks for the fields it lands (_fields=), so WordPress never sends one it did not ask for",
+    },
     path=WP_API,
     table=content_pipeline.TABLES["posts"],
     load=_wordpress_load,
@@ -306,10 +313,8 @@ WORDPRESS = FaultTarget(
         "type change in a field": [
             Fault(WP_API, kind="transform", transform=_wordpress_id_as_text)
         ],
-        # page/per_page paging up to X-WP-TotalPages: no cursor to repeat.
+        **offset_ignored(WP_API, "page"),
     },
-    # No quota: a WordPress site has no API quota to exhaust. No new-field scenario: the client
-    # asks for the fields it lands (`_fields=`), so WordPress never sends one it did not ask for.
 )
 
 TARGETS = [META_GRAPH, LINKEDIN, WORDPRESS]

@@ -19,6 +19,7 @@ from pipelines.ga4 import extract
 from pipelines.ingest import arrow_table
 from pipelines.raw_loader import replace_keys, replace_window
 from sources.ecb import EcbClient
+from sources.emulators.ecb import HEADER as ECB_HEADER
 from sources.emulators.server import Fault
 from sources.emulators.stack import EmulatorStack
 from sources.ga4 import GA4Client
@@ -29,7 +30,15 @@ from tests import (
     fault_targets_seo_email,
     fault_targets_social,
 )
-from tests.fault_base import END, START, FaultTarget, Loaded, standard_transient
+from tests.fault_base import (
+    END,
+    REPEATED_CURSOR,
+    START,
+    FaultTarget,
+    Loaded,
+    offset_ignored,
+    standard_transient,
+)
 
 __all__ = ["END", "RESULTS", "START", "TARGETS", "FaultTarget", "Loaded", "Outcome", "summary"]
 
@@ -100,6 +109,7 @@ GA4 = FaultTarget(
         "malformed JSON": [Fault(GA4_RUN, kind="malformed")],
         "truncated page": [Fault(GA4_RUN, kind="truncate")],
         "type change in a field": [Fault(GA4_RUN, kind="transform", transform=_ga4_type_change)],
+        **offset_ignored(GA4_RUN, "offset"),
     },
     quota=[
         Fault(
@@ -133,6 +143,10 @@ def _fx_load(
 
 
 FX_PATH = r"/service/data/EXR/"
+# A valid document whose rate is text: the CSV equivalent of a field changing type.
+_FX_RATE_AS_TEXT = (
+    ECB_HEADER + "\nEXR.D.USD.EUR.SP00.A,D,USD,EUR,SP00,A,2025-03-03,n/a,A,F,USD/EUR,USD,0\n"
+)
 FX = FaultTarget(
     source="fx",
     path=FX_PATH,
@@ -146,6 +160,15 @@ FX = FaultTarget(
             Fault(FX_PATH, status=200, body="<html><body>Maintenance</body></html>")
         ],
         "truncated page": [Fault(FX_PATH, kind="truncate")],
+        "type change in a field": [Fault(FX_PATH, status=200, body=_FX_RATE_AS_TEXT)],
+    },
+    not_applicable={
+        "exhausted daily quota": "the ECB Data Portal is public and has no quota",
+        "missing credentials": "the ECB Data Portal is public: no credentials to miss",
+        "malformed JSON": "the API answers CSV, not JSON: its broken body is the HTML page above",
+        REPEATED_CURSOR: "one CSV document per request: no pagination",
+        "new field": "the SDMX CSV already carries a dozen columns (status, title, unit ...); the "
+        "connector lands the rate's three by design",
     },
 )
 
@@ -171,18 +194,22 @@ RESULTS: list[Outcome] = []
 
 
 def summary() -> str:
-    """The table the suite prints at the end."""
+    """The table the suite prints at the end (n/a: rows that cannot happen for that API, each with
+    its reason in the target's ``not_applicable``)."""
     if not RESULTS:
         return ""
-    lines = [f"{'source':14} {'faults injected':>16} {'runs survived':>14} {'rows lost':>10}"]
+    na = {t.source: len(t.not_applicable) for t in TARGETS}
+    lines = [
+        f"{'source':14} {'faults injected':>16} {'runs survived':>14} {'rows lost':>10} {'n/a':>4}"
+    ]
     for source in dict.fromkeys(r.source for r in RESULTS):
         mine = [r for r in RESULTS if r.source == source]
         lines.append(
             f"{source:14} {len(mine):>16} {sum(r.survived for r in mine):>14} "
-            f"{sum(r.rows_lost for r in mine):>10}"
+            f"{sum(r.rows_lost for r in mine):>10} {na.get(source, 0):>4}"
         )
     lines.append(
         f"{'total':14} {len(RESULTS):>16} {sum(r.survived for r in RESULTS):>14} "
-        f"{sum(r.rows_lost for r in RESULTS):>10}"
+        f"{sum(r.rows_lost for r in RESULTS):>10} {sum(na.values()):>4}"
     )
     return "\n".join(lines)

@@ -13,16 +13,18 @@ import copy
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from sources.emulators.server import Fault
 from sources.emulators.stack import EmulatorStack, build_stack
 from sources.http import QuotaExhaustedError, RetryPolicy, SourceError
-from tests.fault_base import AS_OF, rows_of
-from tests.faults import RESULTS, TARGETS, FaultTarget, Outcome
+from tests.fault_base import AS_OF, FATAL_ROWS, REPEATED_CURSOR, TRANSIENT_ROWS, rows_of
+from tests.faults import RESULTS, START, TARGETS, FaultTarget, Outcome
 
 READ_TIMEOUT = 0.5
 RETRY_AFTER = 2.0  # the standard "429 with Retry-After" fault's header
@@ -142,6 +144,8 @@ def test_bad_data_fails_the_run_naming_the_source_and_loses_nothing(
             messages = [str(caught.value)]
         after = snapshot(con, target)
         named = len(messages) == 1 and f"[{target.source}]" in messages[0]
+        if scenario.startswith(("type change", REPEATED_CURSOR)):  # which field, which value
+            named = named and "field=" in messages[0] and "value=" in messages[0]
         lost = len(set(before) - set(after))
         RESULTS.append(Outcome(target.source, scenario, named and after == before, lost))
         assert named, messages
@@ -206,3 +210,103 @@ def test_a_new_field_from_the_api_is_kept(emulators, clean_runs, tmp_path, targe
     finally:
         emulators.server.clear_faults()
         con.close()
+
+
+# --- Coverage: every row of the issue's list, for every connector ----------------------------------
+def coverage(target: FaultTarget) -> dict[str, bool]:
+    """Each row of the fault list -> whether the target has a scenario for it."""
+    rows = {row: any(k.startswith(row) for k in target.transient) for row in TRANSIENT_ROWS}
+    rows |= {row: any(k.startswith(row) for k in target.fatal) for row in FATAL_ROWS}
+    rows["exhausted daily quota"] = bool(target.quota)
+    rows["new field"] = bool(target.new_field)
+    rows["missing credentials"] = target.source in CREDENTIALS
+    return rows
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.source)
+def test_every_fault_row_is_covered_or_declared_not_applicable_with_a_reason(target) -> None:
+    rows = coverage(target)
+    uncovered = sorted(r for r, done in rows.items() if not done and r not in target.not_applicable)
+    assert not uncovered, f"{target.source}: no scenario and no reason for {uncovered}"
+    stale = sorted(r for r in target.not_applicable if rows.get(r, True))
+    assert not stale, f"{target.source}: declared N/A but covered (or not a row): {stale}"
+    assert all(len(reason) > 20 for reason in target.not_applicable.values())
+
+
+# --- Missing credentials: that source skips with a WARN, the others load ---------------------------
+# Each connector's credential setting; the sources sharing one (Google's service account, Meta's
+# system-user token) are dropped together. FX reads a public API: it has no credentials.
+CREDENTIALS = {
+    "ga4": "GOOGLE_APPLICATION_CREDENTIALS",
+    "search_console": "GOOGLE_APPLICATION_CREDENTIALS",
+    "mailchimp": "MAILCHIMP_API_KEY",
+    "stripe": "STRIPE_API_KEY",
+    "zendesk": "ZENDESK_API_TOKEN",
+    "wordpress": "WORDPRESS_BASE_URL",  # public posts need no login: the site is the setting
+    "ahrefs": "AHREFS_API_TOKEN",
+    "meta_graph": "META_ACCESS_TOKEN",
+    "meta_ads": "META_ACCESS_TOKEN",
+    "pagespeed": "PAGESPEED_API_KEY",
+    "linkedin": "LINKEDIN_ACCESS_TOKEN",
+    "hubspot": "HUBSPOT_ACCESS_TOKEN",
+    "google_ads": "GOOGLE_ADS_REFRESH_TOKEN",
+}
+# PageSpeed measures the live pages: a past day's partition has nothing to pull.
+MEASURES_TODAY_ONLY = {"pagespeed"}
+ASSET_SOURCE = {"ahrefs": "backlinks"}  # how the asset names the source in its warning
+HALVES = (
+    {"ga4", "search_console", "mailchimp", "stripe", "zendesk", "wordpress", "ahrefs"},
+    {"meta_graph", "meta_ads", "pagespeed", "linkedin", "hubspot", "google_ads"},
+)
+
+
+def raw_rows(database: Path, table: str) -> int:
+    with duckdb.connect(str(database), read_only=True) as con:
+        schema, name = table.split(".")
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+        return con.execute(f"select count(*) from {table}").fetchone()[0] if exists else 0
+
+
+@pytest.mark.parametrize("half", HALVES, ids=("google,mailchimp,stripe,...", "meta,psi,..."))
+def test_missing_credentials_skip_that_source_with_a_warn_while_the_others_load(
+    emulators, tmp_path, monkeypatch, half
+) -> None:
+    from pipelines.definitions import defs
+
+    for name, value in emulators.env().items():
+        monkeypatch.setenv(name, value)
+    for source in half:
+        monkeypatch.delenv(CREDENTIALS[source], raising=False)
+    monkeypatch.setenv("KPI_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    job = defs.resolve_job_def("kpi_daily")
+    raw = [k for k in job.asset_layer.executable_asset_keys if k.path[0] == "raw"]
+    day = START + timedelta(days=1)
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        partition_key=day.isoformat(),
+        asset_selection=raw,
+        raise_on_error=False,
+    )
+    assert result.success
+    warned = [
+        c
+        for c in result.get_asset_check_evaluations()
+        if c.check_name == "source_configured" and not c.passed
+    ]
+    assert all(c.severity == dg.AssetCheckSeverity.WARN for c in warned)
+    warnings = " ".join(c.description or "" for c in warned)
+    for target in (t for t in TARGETS if t.source in CREDENTIALS):
+        rows = raw_rows(tmp_path / "w.duckdb", target.table)
+        skipped = target.source in half
+        warning = f"{ASSET_SOURCE.get(target.source, target.source)} not configured: set "
+        if skipped:
+            named = warning + CREDENTIALS[target.source] in warnings
+            ok = named and rows == 0
+            RESULTS.append(Outcome(target.source, "missing credentials", ok, 0))
+        else:
+            ok = warning not in warnings and (rows > 0 or target.source in MEASURES_TODAY_ONLY)
+        assert ok, (target.source, "skipped" if skipped else "configured", rows, warnings)

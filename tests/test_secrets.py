@@ -1,69 +1,252 @@
-"""No configured secret reaches logs, Dagster event metadata, raw tables or error messages."""
+"""No configured secret reaches logs, Dagster events, the warehouse or exception messages.
+
+Every source is configured (the demo settings plus alert channels); a clean run builds raw,
+staging and marts, then a faulty run makes several sources fail with error bodies that echo the
+request back (its URL with query, headers and body: where keys, tokens and Basic credentials
+travel), while the others load. Everything the runs left behind is then searched for every secret
+value. The secrets are derived from the settings' names, so a new secret setting is scanned
+without editing this test, and one the test does not configure fails it.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
+import traceback
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import quote, quote_plus, urlsplit
 
 import dagster as dg
 import duckdb
+import pytest
 
-from pipelines.ga4 import ga4_raw
-from pipelines.resources import GA4Resource, WarehouseResource
+from pipelines.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
+from pipelines.definitions import defs
+from pipelines.resources import GA4Resource
+from pipelines.schedules import daily_job
 from sources.emulators.server import Fault
+from sources.emulators.stack import EmulatorStack, build_stack
 
+# A setting is a secret when a word of its name says so.
+SECRET_NAME = re.compile(r"(?:^|_)(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS|WEBHOOK)(?:_|$)")
+# Names that look like secrets but are not, each with the reason.
+NOT_SECRETS = {"GOOGLE_OAUTH_TOKEN_URL": "the address of Google's token endpoint"}
+# Words that might mark a secret under another name: such a setting must be classified above.
+MAYBE_SECRET = re.compile(r"AUTH|PASS|PWD|PRIVATE|CERT|SIGN|COOKIE|SESSION|BEARER|API_|HOOK")
+NOT_MAYBE = {"GOOGLE_OAUTH_TOKEN_URL", "STRIPE_API_VERSION", "GOOGLE_ADS_API_VERSION"}
+NOT_MAYBE |= {"LINKEDIN_API_VERSION", "META_API_VERSION"}
+# Fields of a credentials JSON file that are secret (service account or authorized user).
+SECRET_FIELD = re.compile(r"private_key|secret|token|password", re.I)
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
+BASIC = re.compile(r"Basic\s+([A-Za-z0-9+/=]{8,})")
+ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+CLEAN_DAY, FAULTY_DAY = 4, 3  # days before today
+# (path, status, source): 4xx are final; GA4's 503 is retried within a one-second budget.
+ECHO_FAULTS = [
+    (r":runReport", 503, "ga4"),
+    (r"/v1/charges", 401, "stripe"),
+    (r"/api/v2/incremental/tickets", 403, "zendesk"),
+    (r"/wp-json/wp/v2/", 401, "wordpress"),
+    (r"/pagespeedonline/v5/runPagespeed", 400, "pagespeed"),
+    (r"/googleAds:searchStream", 401, "google_ads"),
+    (r"/act_\d+/insights$", 400, "meta_ads"),
+    (r"/rest/organizationalEntity", 401, "linkedin"),
+    (r"/v3/site-explorer/", 403, "ahrefs"),
+]
+FAILING = {"ga4_raw", "stripe_raw", "zendesk_raw", "wordpress_raw", "google_ads_raw"}
+FAILING |= {"meta_ads_raw", "linkedin_raw", "backlinks_raw", "mailchimp_raw"}
+LOADING = {"hubspot_raw", "search_console_raw", "meta_graph_raw", "mentions_raw"}
 
 
-def secret_values(service_account_file) -> list[str]:
-    info = json.loads(service_account_file.read_text())
-    key_lines = [line for line in info["private_key"].splitlines() if len(line) > 40]
-    return [info["private_key_id"], *key_lines[1:4]]
+def configured_settings(stack: EmulatorStack) -> dict[str, str]:
+    """Every source's demo settings plus the alert channels (webhook with a token, SMTP login)."""
+    return {
+        **stack.env(),
+        "KPI_ALERT_WEBHOOK_URL": f"{stack.server.base_url}/services/T0KPI/B0KPI/xoxWebhookT0ken42",
+        "KPI_ALERT_SMTP_HOST": "127.0.0.1",
+        "KPI_ALERT_SMTP_USER": "alerts@kpidemo.example",
+        "KPI_ALERT_SMTP_PASSWORD": "smtp-Pa55word-kpi",
+        "KPI_ALERT_SMTP_TO": "team@kpidemo.example",
+    }
 
 
-def test_a_failing_run_leaks_no_secret_anywhere(stack, tmp_path, monkeypatch, caplog) -> None:
+def env_example_names() -> set[str]:
+    return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.M))
+
+
+def secret_names(names: set[str]) -> set[str]:
+    return {n for n in names if SECRET_NAME.search(n) and n not in NOT_SECRETS}
+
+
+def secret_values(name: str, value: str) -> set[str]:
+    """The strings that must not appear for one secret setting (and their encoded forms)."""
+    values = {value}
+    if name.endswith("CREDENTIALS"):  # a path to a credentials JSON file
+        info = json.loads(Path(value).read_text())
+        values = {v for k, v in info.items() if SECRET_FIELD.search(k) and isinstance(v, str)}
+        key = info.get("private_key", "")
+        values |= {line for line in key.splitlines() if len(line) > 40}  # any line of the key
+    elif value.startswith(("http://", "https://")):  # a webhook: the path carries the token
+        parts = urlsplit(value)
+        values.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+    values |= {quote(v, safe="") for v in values} | {quote_plus(v) for v in values}
+    return {v for v in values if len(v) >= 8}
+
+
+def test_every_secret_setting_is_configured_and_scanned(tmp_path) -> None:
+    """A new secret setting (in .env.example or the demo settings) is scanned, or this fails."""
+    stack = build_stack(tmp_path / "sa.json")  # not started: only its settings are read
+    settings = configured_settings(stack)
+    names = env_example_names() | set(settings)
+    secrets = secret_names(names)
+    assert {"GOOGLE_APPLICATION_CREDENTIALS", "KPI_ALERT_SMTP_PASSWORD"} <= secrets
+    assert {
+        "GOOGLE_ADS_REFRESH_TOKEN",
+        "GOOGLE_ADS_CLIENT_SECRET",
+        "KPI_ALERT_WEBHOOK_URL",
+    } <= secrets
+    unconfigured = sorted(n for n in secrets if not settings.get(n))
+    assert not unconfigured, f"secret settings the scan does not configure: {unconfigured}"
+    unclassified = sorted(
+        n
+        for n in names
+        if MAYBE_SECRET.search(n)
+        and n not in secrets
+        and n not in NOT_MAYBE
+        and n not in NOT_SECRETS
+    )
+    assert not unclassified, f"classify as secret (SECRET_NAME) or not (NOT_MAYBE): {unclassified}"
+    for name in secrets:
+        assert secret_values(name, settings[name]), name
+    key = secret_values(
+        "GOOGLE_APPLICATION_CREDENTIALS", settings["GOOGLE_APPLICATION_CREDENTIALS"]
+    )
+    assert len(key) >= 10  # the key, its id and every line of its body
+
+
+@pytest.fixture
+def configured(tmp_path, monkeypatch) -> Iterator[tuple[EmulatorStack, dict[str, str]]]:
+    stack = build_stack(tmp_path / "sa.json")
+    settings = configured_settings(stack)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("KPI_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
-    secrets = secret_values(stack.service_account)
-    ga4 = GA4Resource(
-        property_ids="250000001",
-        credentials_path=str(stack.service_account),
-        base_url=stack.server.base_url,
-        max_retry_seconds=1.0,
+    monkeypatch.setenv("KPI_PUBLISH_DIR", str(tmp_path / "published"))
+    monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "reports"))
+    stack.server.start()
+    try:
+        yield stack, settings
+    finally:
+        stack.server.stop()
+
+
+def run(job: dg.JobDefinition, instance: dg.DagsterInstance, first: date, last: date):
+    return job.execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+        raise_on_error=False,
     )
-    resources = {"warehouse": WarehouseResource(), "ga4": ga4}
-    caplog.set_level(logging.DEBUG)
-    ok = dg.materialize([ga4_raw], resources=resources, partition_key="2025-03-03")
-    assert ok.success
-    stack.server.inject(
-        Fault(
-            ":runReport",
-            status=503,
-            times=100,
-            body={
-                "error": {
-                    "code": 503,
-                    "status": "UNAVAILABLE",
-                    "message": f"backend echoed Authorization: Bearer {secrets[0]}",
-                }
-            },
-        )
-    )
-    failed = dg.materialize(
-        [ga4_raw], resources=resources, partition_key="2025-03-04", raise_on_error=False
-    )
-    assert not failed.success
-    events = "\n".join(str(event) for event in ok.all_events + failed.all_events)
-    failure = "\n".join(str(e.event_specific_data) for e in failed.all_events if e.is_step_failure)
-    assert "[ga4]" in failure and "status=503" in failure
-    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
+
+
+def warehouse_text(database: Path) -> tuple[str, set[str]]:
+    """Every string column of every table and view, and the schemas seen."""
+    parts, schemas = [], set()
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type not in ('DOUBLE', 'BIGINT', 'INTEGER', 'DATE', 'BOOLEAN', 'FLOAT', "
+            "'HUGEINT', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'SMALLINT', 'UBIGINT') "
+            "and data_type not like 'DECIMAL%'"
         ).fetchall()
-        warehouse = "\n".join(str(con.execute(f"select * from {t}").fetchall()) for (t,) in tables)
-    haystacks = {"logs": caplog.text, "events": events, "errors": failure, "warehouse": warehouse}
+        for schema, table, column in columns:
+            schemas.add(schema)
+            rows = con.execute(
+                f'select distinct cast("{column}" as varchar) from "{schema}"."{table}"'
+            ).fetchall()
+            parts.extend(str(r[0]) for r in rows)
+    return "\n".join(parts), schemas
+
+
+def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
+    configured, tmp_path, caplog, capfd
+) -> None:
+    stack, settings = configured
+    secrets = {
+        value: name
+        for name in secret_names(set(settings))
+        for value in secret_values(name, settings[name])
+    }
+    caplog.set_level(logging.DEBUG)
+    job = dg.Definitions(
+        assets=list(defs.assets or []),
+        asset_checks=list(defs.asset_checks or []),
+        jobs=[daily_job],
+        executor=dg.in_process_executor,
+        # GA4's 503s are retried for at most a second (the default budget is five minutes).
+        resources={**(defs.resources or {}), "ga4": GA4Resource(max_retry_seconds=1.0)},
+    ).resolve_job_def("kpi_daily")
+    instance = dg.DagsterInstance.ephemeral()
+    today = date.today()
+    clean_day = today - timedelta(days=CLEAN_DAY)
+    clean = run(job, instance, clean_day, clean_day)
+    assert clean.success
+    stack.server.inject(*(Fault(p, kind="echo", status=s, times=10_000) for p, s, _ in ECHO_FAULTS))
+    stack.server.inject(Fault(r"/3\.0/reports", kind="malformed", times=10_000))
+    faulty_day = today - timedelta(days=FAULTY_DAY)
+    faulty = run(job, instance, faulty_day, faulty_day)
+    assert not faulty.success
+
+    failures = {
+        e.step_key: e.step_failure_data.error for e in faulty.all_events if e.is_step_failure
+    }
+    assert set(failures) >= FAILING, sorted(failures)
+    succeeded = {e.step_key for e in faulty.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert succeeded >= LOADING, sorted(LOADING - succeeded)
+    errors = "\n".join(error.to_string() for error in failures.values())
+    for _, _, source in ECHO_FAULTS:
+        assert f"[{source}]" in errors or source == "pagespeed", source
+    # The alert sensor's tick over those runs: its webhook answers 404 echoing the token path.
+    try:
+        kpi_alert_sensor(
+            dg.build_sensor_context(
+                instance=instance,
+                cursor=AlertCursor(after=0.0).dump(),
+                resources={"alerts": AlertsResource()},
+            )
+        )
+        alert_error = ""
+    except Exception as exc:
+        alert_error = "".join(traceback.format_exception(exc))
+    assert stack.server.count(r"^/services/"), "the sensor never called the webhook"
+    errors += "\n" + alert_error
+    events = "\n".join(
+        dg.serialize_value(entry)
+        for result in (clean, faulty)
+        for entry in instance.all_logs(result.run_id)
+    )
+    captured = capfd.readouterr()
+    logs = "\n".join(
+        [caplog.text, *(r.getMessage() for r in caplog.records), captured.out, captured.err]
+    )
+    warehouse, schemas = warehouse_text(tmp_path / "w.duckdb")
+    assert {"raw", "staging", "marts"} <= schemas
+    # Access tokens the emulated Google token endpoint issued during the runs are secrets too.
+    secrets |= dict.fromkeys(stack.auth._tokens, "a Google access token")
+    haystacks = {"logs": logs, "events": events, "errors": errors, "warehouse": warehouse}
+    assert "request rejected" in events and "***" in events  # echoed bodies arrived, redacted
     for where, text in haystacks.items():
-        for secret in secrets:
-            assert secret not in text, f"a secret leaked into {where}"
-        assert not JWT.search(text), f"a bearer token leaked into {where}"
-    assert len(warehouse) > 1000  # the scan looked at real rows
+        decoded = "\n".join(
+            base64.b64decode(m).decode(errors="replace") for m in BASIC.findall(text)
+        )
+        for secret, name in secrets.items():
+            assert secret not in text and secret not in decoded, f"{name} leaked into {where}"
+        assert not JWT.search(text), f"a signed JWT (a bearer assertion) leaked into {where}"
+    assert len(warehouse) > 10_000 and len(events) > 10_000  # the scan looked at real content

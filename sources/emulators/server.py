@@ -66,7 +66,10 @@ class Fault:
     kinds: ``http`` (answer ``status``/``body``/``headers``), ``drop`` (close the connection),
     ``timeout`` (stall ``delay`` seconds, then answer normally), ``malformed`` (200 with a broken
     JSON body), ``truncate`` (the real body cut in half), ``transform`` (the real JSON passed through
-    ``transform``, for schema drift).
+    ``transform``, for schema drift), ``echo`` (answer ``status`` with an error body that echoes the
+    request back: URL with query, headers, body, as a careless proxy or debug endpoint does; for the
+    secrets scan), ``ignore_paging`` (drop the query or JSON-body fields named in ``params`` before
+    answering: a server that ignores the paging offset and hands back the same page again).
     """
 
     path: str = ".*"
@@ -77,11 +80,40 @@ class Fault:
     times: int = 1
     delay: float = 0.0
     transform: Callable[[Any], Any] | None = None
+    params: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
-        allowed = {"path", "kind", "status", "body", "headers", "times", "delay"}
+        allowed = {"path", "kind", "status", "body", "headers", "times", "delay", "params"}
         return cls(**{k: v for k, v in data.items() if k in allowed})
+
+
+def echo_body(status: int, raw_path: str, request: Request) -> dict[str, Any]:
+    """An error body in the common ``{"error": {"message": ...}}`` shape that repeats the request."""
+    echoed = f"{request.method} {raw_path} headers={request.headers} body={request.body!r}"
+    return {
+        "error": {
+            "code": status,
+            "status": "ECHO",
+            "message": f"request rejected: {echoed}",
+            "request": {
+                "url": raw_path,
+                "headers": request.headers,
+                "body": request.body.decode(errors="replace"),
+            },
+        },
+        "message": f"request rejected: {echoed}",
+    }
+
+
+def without_params(request: Request, names: tuple[str, ...]) -> Request:
+    """The request minus the named query parameters and top-level JSON-body fields."""
+    query = {k: v for k, v in request.query.items() if k not in names}
+    body = request.body
+    if body.startswith(b"{"):
+        data = json.loads(body)
+        body = json.dumps({k: v for k, v in data.items() if k not in names}).encode()
+    return Request(request.method, request.path, query, request.headers, body)
 
 
 class EmulatorServer:
@@ -201,7 +233,11 @@ class EmulatorServer:
                     time.sleep(fault.delay)
                 if fault and fault.kind == "http":
                     response = Response(fault.status, fault.body or {}, dict(fault.headers))
+                elif fault and fault.kind == "echo":
+                    response = Response(fault.status, echo_body(fault.status, self.path, request))
                 else:
+                    if fault and fault.kind == "ignore_paging":
+                        request = without_params(request, fault.params)
                     response = server.dispatch(request)
                     if fault and fault.kind == "malformed":
                         response = Response(200, b'{"rows": [{"dimensionValues": [}')
