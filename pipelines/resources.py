@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT, duckdb_path, env, env_list
+from pipelines.warehouse import connect_postgres, warehouse_target
 from sources.backlinks import AHREFS_DEFAULT_BASE_URL, AhrefsProvider, BacklinksProvider
 from sources.ecb import DEFAULT_BASE_URL as FX_DEFAULT_BASE_URL
 from sources.ecb import EcbClient
@@ -45,7 +46,8 @@ def connect_waiting(
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file (``KPI_DUCKDB_PATH``), opened only while it is used."""
+    """The warehouse, opened only while it is used: the DuckDB file (``KPI_DUCKDB_PATH``), or
+    PostgreSQL when ``KPI_WAREHOUSE=postgres`` (libpq's ``PG*`` variables)."""
 
     path: str | None = None
     # The pool hands the file over between steps, but a process that just finished (dbt's, or
@@ -58,8 +60,16 @@ class WarehouseResource(dg.ConfigurableResource):
             return p if p.is_absolute() else PROJECT_ROOT / p
         return duckdb_path()
 
+    def target(self) -> str:
+        return "duckdb" if self.path else warehouse_target()
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with DuckDB's ``execute(...).fetchall()`` API on either target."""
+        if self.target() == "postgres":
+            with connect_postgres(read_only=read_only) as pg:
+                yield pg  # type: ignore[misc]
+            return
         database = self.database()
         database.parent.mkdir(parents=True, exist_ok=True)
         con = connect_waiting(database, read_only=read_only, wait_seconds=self.lock_wait_seconds)
