@@ -22,6 +22,7 @@ from pipelines.partitions import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.target_rules import EARLY_DAYS, StatusRow, TargetDay, evaluate_targets, worst
 from pipelines.targets import period_label
+from pipelines.warehouse import MISSING_RELATION
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
 KPI_STATUS_DAILY = dg.AssetKey(["marts", "kpi_status_daily"])
@@ -88,7 +89,7 @@ def provisional_rule(kpi: Kpi, lookbacks: dict[str, int], today: date) -> Callab
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple]:
     try:
         return con.execute(sql, params).fetchall()
-    except duckdb.CatalogException:  # the model was not built in this warehouse yet
+    except MISSING_RELATION:  # the model was not built in this warehouse yet
         return []
 
 

@@ -50,6 +50,8 @@ class WarehouseResource(dg.ConfigurableResource):
     PostgreSQL when ``KPI_WAREHOUSE=postgres`` (libpq's ``PG*`` variables)."""
 
     path: str | None = None
+    # ``duckdb`` or ``postgres``; unset: ``KPI_WAREHOUSE`` (a ``path`` means the DuckDB file).
+    target_name: str | None = None
     # The pool hands the file over between steps, but a process that just finished (dbt's, or
     # another run's step) can hold DuckDB's lock for a moment after its step ended: wait, briefly.
     lock_wait_seconds: float = 60.0
@@ -61,6 +63,8 @@ class WarehouseResource(dg.ConfigurableResource):
         return duckdb_path()
 
     def target(self) -> str:
+        if self.target_name:
+            return self.target_name
         return "duckdb" if self.path else warehouse_target()
 
     @contextmanager

@@ -1,9 +1,7 @@
 -- Every content piece: WordPress posts, pieces listed in the cost file, and GA4 page paths under
 -- CONTENT_PATH_PREFIXES. Keyed by the normalized URL path (url_path()).
 with posts as (
-    select *
-    from {{ ref('stg_wordpress__posts') }}
-    qualify row_number() over (partition by content_path order by published_at, post_id) = 1
+    {{ first_row_per(ref('stg_wordpress__posts'), 'content_path', 'published_at, post_id') }}
 ),
 
 costs as (
