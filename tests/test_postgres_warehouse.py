@@ -21,6 +21,8 @@ import pyarrow as pa
 import pytest
 
 from pipelines import raw_writers
+from pipelines.pg_compare import COLUMNS as COMPARED_COLUMNS
+from pipelines.pg_compare import compare_rows
 from pipelines.pg_local import LocalPostgres, remove, start_local_postgres
 from pipelines.raw_loader import replace_keys, replace_table, replace_window
 from pipelines.raw_writers import postgres_type
@@ -377,3 +379,26 @@ def test_every_arrow_type_the_sources_produce_has_a_postgres_type():
     assert postgres_type(pa.struct([("a", pa.int64())])) == "jsonb"
     with pytest.raises(TypeError, match="binary"):
         postgres_type(pa.binary())
+
+
+def test_the_warehouse_comparison_fails_on_any_difference_beyond_float_rounding():
+    day = date(2026, 11, 2)
+    row = ("seo.ctr", "day", day, "all", "seo", day, 0.1, 3, 30, "fraction", "ratio", 1, True)
+
+    def variant(**changes):
+        values = dict(zip(COMPARED_COLUMNS, row, strict=True))
+        values.update(changes)
+        return tuple(values.values())
+
+    same = compare_rows([row], [variant(numerator=Decimal(3))])
+    assert (same.rows, same.mismatches, same.numbers_identical) == (1, [], 3)
+    rounded = compare_rows([row], [variant(value=0.1 * (1 + 5e-15))])
+    assert rounded.mismatches == [] and rounded.numbers_within_tolerance == 1
+    assert "1 rows compared, 0 mismatches" in rounded.summary()
+    assert compare_rows([row], [variant(value=0.1000001)]).mismatches == [
+        f"('seo.ctr', 'day', {day!r}, 'all') value: duckdb=0.1 postgres=0.1000001"
+    ]
+    assert compare_rows([row], [variant(is_period_complete=False)]).mismatches
+    assert compare_rows([row], [variant(value=None)]).mismatches
+    missing = compare_rows([row], [variant(segment="channel_group=Email")])
+    assert missing.rows == 0 and len(missing.mismatches) == 2
