@@ -3,7 +3,7 @@ compared row by row.
 
 ``python -m pipelines.pg_compare --days 14`` (``scripts/postgres_check``; ``.ci/run`` runs it after
 the test suite) starts a throwaway PostgreSQL server (``pipelines.pg_local``) and the API
-emulators once, runs the run-contract command for the same window with ``KPI_WAREHOUSE=duckdb``
+emulators once (the business APIs' clock pinned, so both runs see the same data), runs the run-contract command for the same window with ``KPI_WAREHOUSE=duckdb``
 and then ``KPI_WAREHOUSE=postgres``, and compares every row of ``marts.kpi_values``.
 
 Equal means: the same set of keys (kpi_id, grain, period_start, segment); in every row the same
@@ -31,7 +31,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +169,9 @@ def _materialize_logged(env: dict[str, str], start: date, end: date, log: Path) 
 
 
 def run(days: int, keep: bool = False) -> int:
-    from pipelines.demo import emulators, prepare_dbt
+    from pipelines.demo import prepare_dbt
     from pipelines.pg_local import remove, start_local_postgres
+    from sources.emulators.stack import build_stack, demo_settings
 
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
@@ -191,13 +192,20 @@ def run(days: int, keep: bool = False) -> int:
                 **server.env,
             }
         )
-        with emulators(work / "service_account.json") as settings:
-            base.update(settings)
+        # In-process emulators with the business clock pinned: Stripe, HubSpot and Zendesk
+        # answer "as of now", and a ticket replied to between the two runs would differ.
+        stack = build_stack(work / "service_account.json")
+        stack.pin_business_clock(datetime.now(UTC).replace(microsecond=0))
+        stack.server.start()
+        try:
+            base.update(demo_settings(stack.server.base_url, work / "service_account.json"))
             prepare_dbt(base)
             for target in ("duckdb", "postgres"):
                 log = work / f"run-{target}.log"
                 print(f"postgres_check: {start}..{end} on {target} (log: {log})", flush=True)
                 _materialize_logged({**base, "KPI_WAREHOUSE": target}, start, end, log)
+        finally:
+            stack.server.stop()
         result = compare_rows(read_duckdb(work / "warehouse.duckdb"), read_postgres(server.env))
     finally:
         if keep:
