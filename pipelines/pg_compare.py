@@ -3,7 +3,7 @@ compared row by row.
 
 ``python -m pipelines.pg_compare --days 14`` (``scripts/postgres_check``; ``.ci/run`` runs it after
 the test suite) starts a throwaway PostgreSQL server (``pipelines.pg_local``) and the API
-emulators once (the business APIs' clock pinned, so both runs see the same data), runs the run-contract command for the same window with ``KPI_WAREHOUSE=duckdb``
+emulators once (their clocks pinned, so both runs see the same data), runs the run-contract command for the same window with ``KPI_WAREHOUSE=duckdb``
 and then ``KPI_WAREHOUSE=postgres``, and compares every row of ``marts.kpi_values``.
 
 Equal means: the same set of keys (kpi_id, grain, period_start, segment); in every row the same
@@ -168,6 +168,28 @@ def _materialize_logged(env: dict[str, str], start: date, end: date, log: Path) 
         raise RuntimeError(f"postgres_check: the run failed on {env['KPI_WAREHOUSE']} (log above)")
 
 
+def pin_clocks(stack: Any, moment: datetime) -> None:
+    """Every emulator of the stack answers as of ``moment`` (``now``) and of its current day
+    (``today``), so two runs minutes apart (or across midnight) see the same data."""
+    stack.pin_business_clock(moment)
+    seen: set[int] = set()
+
+    def pin(obj: Any) -> None:
+        if obj is None or id(obj) in seen or not hasattr(obj, "__dict__"):
+            return
+        seen.add(id(obj))
+        if callable(getattr(obj, "now", None)) and "now" in vars(obj):
+            obj.now = lambda: moment
+        if callable(getattr(obj, "today", None)) and "today" in vars(obj):
+            day = obj.today()  # each emulator's own day (Search Console: Pacific), frozen
+            obj.today = lambda day=day: day
+        for value in vars(obj).values():
+            if type(value).__module__.startswith("sources.emulators"):
+                pin(value)
+
+    pin(stack)
+
+
 def run(days: int, keep: bool = False) -> int:
     from pipelines.demo import prepare_dbt
     from pipelines.pg_local import remove, start_local_postgres
@@ -192,10 +214,10 @@ def run(days: int, keep: bool = False) -> int:
                 **server.env,
             }
         )
-        # In-process emulators with the business clock pinned: Stripe, HubSpot and Zendesk
-        # answer "as of now", and a ticket replied to between the two runs would differ.
+        # In-process emulators with their clocks pinned: Mailchimp, Stripe, HubSpot and Zendesk
+        # answer "as of now", and an e-mail opened between the two runs would differ.
         stack = build_stack(work / "service_account.json")
-        stack.pin_business_clock(datetime.now(UTC).replace(microsecond=0))
+        pin_clocks(stack, datetime.now(UTC).replace(microsecond=0))
         stack.server.start()
         try:
             base.update(demo_settings(stack.server.base_url, work / "service_account.json"))
