@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import pytest
 
 from pipelines import raw_writers
 from pipelines.pg_compare import COLUMNS as COMPARED_COLUMNS
-from pipelines.pg_compare import compare_rows
+from pipelines.pg_compare import compare_rows, pin_clocks
 from pipelines.pg_local import LocalPostgres, remove, start_local_postgres
 from pipelines.raw_loader import replace_keys, replace_table, replace_window
 from pipelines.raw_writers import postgres_type
@@ -402,3 +402,15 @@ def test_the_warehouse_comparison_fails_on_any_difference_beyond_float_rounding(
     assert compare_rows([row], [variant(value=None)]).mismatches
     missing = compare_rows([row], [variant(segment="channel_group=Email")])
     assert missing.rows == 0 and len(missing.mismatches) == 2
+
+
+def test_the_comparison_pins_every_emulator_clock_so_both_runs_see_the_same_data(tmp_path):
+    from sources.emulators.stack import build_stack
+
+    stack = build_stack(tmp_path / "sa.json")
+    moment = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
+    pin_clocks(stack, moment)
+
+    assert stack.mailchimp.now() == stack.zendesk.now() == stack.stripe.now() == moment
+    frozen = stack.ga4.today()
+    assert stack.ga4.today() == frozen and stack.search_console.today() is not None
