@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipelines.catalog import CATALOG_PATH, load_catalog
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill
+from pipelines.raw_loader import replace_table
 from pipelines.resources import WarehouseResource
 
 
@@ -24,8 +25,5 @@ def kpi_catalog(
     catalog = load_catalog(CATALOG_PATH)
     table = catalog.to_arrow()
     with warehouse.connect() as con:
-        con.execute("create schema if not exists raw").fetchall()
-        con.register("_catalog", table)
-        con.execute("create or replace table raw.kpi_catalog as select * from _catalog").fetchall()
-        con.unregister("_catalog")
+        replace_table(con, "raw.kpi_catalog", table)
     return dg.MaterializeResult(metadata={"kpis": len(catalog.kpis)})

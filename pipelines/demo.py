@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 
 from pipelines.settings import PROJECT_ROOT, duckdb_path
+from pipelines.warehouse import warehouse_target
 from sources.emulators.stack import demo_settings
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
@@ -140,6 +141,13 @@ def run_demo(days: int = DEMO_DAYS) -> None:
         env.update(settings)
         prepare_dbt(env)
         materialize(env, start, end)
+    if warehouse_target() == "postgres":
+        print()
+        print(
+            "Warehouse: PostgreSQL (KPI_WAREHOUSE=postgres). The printed summaries read the DuckDB "
+            "file; query the marts with psql, e.g. psql -c 'select * from marts.kpi_values limit 5'"
+        )
+        return
     database = duckdb_path()
     print()
     print(f"KPI summary ({start} .. {end}, demo company, segment 'all'):")

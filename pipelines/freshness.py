@@ -21,6 +21,7 @@ from pipelines.dbt import dbt_project
 from pipelines.kpi_checks import MonitoringResource
 from pipelines.partitions import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse import MISSING_COLUMN, MISSING_RELATION
 
 CHECK_FRESH = "source_fresh"
 PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -133,9 +134,9 @@ def _last_load(
         row = con.execute(
             f'select max("{field}"), max("_partition_date") from "{schema}"."{table}"'
         ).fetchone()
-    except duckdb.BinderException:  # no _partition_date column: the load time is enough
+    except MISSING_COLUMN:  # no _partition_date column: the load time is enough
         row = con.execute(f'select max("{field}"), null from "{schema}"."{table}"').fetchone()
-    except duckdb.CatalogException:  # the table does not exist yet
+    except MISSING_RELATION:  # the table does not exist yet
         return None, None
     return (row[0], row[1]) if row else (None, None)
 

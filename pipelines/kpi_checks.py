@@ -23,6 +23,7 @@ from pipelines.partitions import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.target_rules import EARLY_DAYS, StatusRow, TargetDay, evaluate_targets, worst
 from pipelines.targets import period_label
+from pipelines.warehouse import MISSING_RELATION
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
 KPI_STATUS_DAILY = dg.AssetKey(["marts", "kpi_status_daily"])
@@ -137,7 +138,7 @@ def evaluate_kpi_drift(
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple]:
     try:
         return con.execute(sql, params).fetchall()
-    except duckdb.CatalogException:  # the model was not built in this warehouse yet
+    except MISSING_RELATION:  # the model was not built in this warehouse yet
         return []
 
 

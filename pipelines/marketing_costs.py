@@ -25,6 +25,7 @@ from pipelines.ads_resources import MarketingCostsResource
 from pipelines.ingest import CHECK_CONFIGURED
 from pipelines.paid_ads import MONEY
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.raw_loader import replace_table
 from pipelines.resources import WarehouseResource
 
 TABLE = "raw.marketing_costs__monthly"
@@ -203,10 +204,7 @@ def marketing_costs(
     now = datetime.now(UTC).replace(tzinfo=None)
     table = pa.Table.from_pylist([{**r, "_loaded_at": now} for r in rows], schema=SCHEMA)
     with warehouse.connect() as con:
-        con.execute("create schema if not exists raw").fetchall()
-        con.register("_costs", table)
-        con.execute(f"create or replace table {TABLE} as select * from _costs").fetchall()
-        con.unregister("_costs")
+        replace_table(con, TABLE, table)
     start, end = window_dates(context)
     covered = {r["month"] for r in rows}
     uncovered = [f"{m:%Y-%m}" for m in _months_in(start, end) if m not in covered]

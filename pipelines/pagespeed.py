@@ -30,6 +30,7 @@ from pipelines.ingest import (
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
 from pipelines.raw_loader import replace_window
 from pipelines.resources import PageSpeedResource, WarehouseResource
+from pipelines.warehouse import MISSING_RELATION
 
 SOURCE = "pagespeed"
 TABLE = "raw.pagespeed__runs"
@@ -72,14 +73,16 @@ def keep_earlier_measurements(
         return rows
     try:
         result = con.execute(
-            f"select * exclude (_loaded_at, _source_run_id) from {TABLE} "
-            "where _partition_date = ? and status = 'ok'",
-            [day],
+            f"select * from {TABLE} where _partition_date = ? and status = 'ok'", [day]
         )
-    except duckdb.CatalogException:  # no table yet: nothing measured before
+    except MISSING_RELATION:  # no table yet: nothing measured before
         return rows
     names = [d[0] for d in result.description]
-    earlier = [dict(zip(names, values, strict=True)) for values in result.fetchall()]
+    load_columns = ("_loaded_at", "_source_run_id")
+    earlier = [
+        {k: v for k, v in zip(names, values, strict=True) if k not in load_columns}
+        for values in result.fetchall()
+    ]
     kept = {(r["url"], r["strategy"]): r for r in earlier if (r["url"], r["strategy"]) in failed}
     return [kept.get((r["url"], r["strategy"]), r) for r in rows]
 

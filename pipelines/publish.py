@@ -17,7 +17,7 @@ import duckdb
 
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill
 from pipelines.resources import WarehouseResource
-from pipelines.scorecard import write_scorecard
+from pipelines.scorecard import write_scorecard, write_scorecard_from
 from pipelines.settings import PROJECT_ROOT, env
 
 KEY = dg.AssetKey(["published", "marts"])
@@ -87,6 +87,14 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         target = publish_dir()
+        if warehouse.target() == "postgres":
+            # PostgreSQL serves concurrent readers itself: BI tools connect to it (read-only role
+            # on the marts schema), no file copy is needed (decision in docs/decisions.md).
+            context.log.info(
+                "published/marts: skipped on the PostgreSQL warehouse; BI tools read the marts "
+                "schema there directly"
+            )
+            return dg.MaterializeResult(metadata={"skipped": "warehouse is PostgreSQL"})
         with warehouse.connect() as con:
             counts = publish(con, target)
         context.log.info(f"published {len(counts)} marts to {target}")
@@ -121,7 +129,11 @@ def build_scorecard_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefiniti
     def scorecard(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        path = write_scorecard(warehouse.database(), reports_dir(), datetime.now(UTC))
+        if warehouse.target() == "postgres":
+            with warehouse.connect(read_only=True) as con:
+                path = write_scorecard_from(con, reports_dir(), datetime.now(UTC))
+        else:
+            path = write_scorecard(warehouse.database(), reports_dir(), datetime.now(UTC))
         context.log.info(f"scorecard written to {path}")
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 

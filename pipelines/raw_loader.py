@@ -1,7 +1,8 @@
 """Bulk, idempotent loads of Arrow tables into ``raw.<source>__<entity>`` tables.
 
-One transaction per load: delete exactly the rows being replaced, insert the new batch through
-DuckDB's Arrow scan (never row by row), commit. A crash before the commit leaves the previous rows.
+One transaction per load: delete exactly the rows being replaced, insert the new batch in bulk
+(never row by row: DuckDB scans the Arrow table, PostgreSQL receives it by ``COPY``; see
+``pipelines.raw_writers``), commit. A crash before the commit leaves the previous rows.
 New fields become new columns; fields that disappeared are NULL and reported back as warnings.
 """
 
@@ -15,7 +16,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.http import SchemaError
+from pipelines.raw_writers import BATCH, NULL_TYPE, RawWriter, check_castable, quote, writer_for
+from pipelines.warehouse import PgConnection
+
+# A DuckDB connection, or PostgreSQL's behind the same API (pipelines.warehouse).
+Connection = duckdb.DuckDBPyConnection | PgConnection
 
 META_COLUMNS = ("_account_id", "_partition_date", "_loaded_at", "_source_run_id")
 
@@ -36,24 +41,6 @@ class LoadResult:
         ]
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-    """Execute and drain the result (DuckDB wants every result consumed before the next call)."""
-    return con.execute(sql, list(params)).fetchall()
-
-
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
-    return {row[0]: row[1] for row in _run(con, f"DESCRIBE {relation}")}
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    return bool(_run(con, sql, [schema, name])[0][0])
-
-
 def with_load_metadata(data: pa.Table, run_id: str) -> pa.Table:
     """Append ``_loaded_at`` and ``_source_run_id`` columns."""
     now = pa.scalar(datetime.now(UTC).replace(tzinfo=None), pa.timestamp("us"))
@@ -72,30 +59,39 @@ def _iter_batches(data: Batches) -> Iterator[pa.Table]:
         yield from data
 
 
-def _align(con: duckdb.DuckDBPyConnection, table: str, has_rows: bool, result: LoadResult) -> str:
-    """Add new fields as columns, check changed types, and return the insert's select list."""
-    existing = _columns(con, table)
-    incoming = _columns(con, "_kpi_batch")
+def _align(
+    writer: RawWriter, table: str, has_rows: bool, result: LoadResult
+) -> list[tuple[str, str]]:
+    """Add new fields as columns, check changed types; return ``(column, select expression)``."""
+    existing = writer.columns(table)
+    incoming = writer.columns(BATCH)
     casts = []
     for column, dtype in incoming.items():
         if column not in existing:
-            if dtype != "NULL":
-                _run(con, f"alter table {table} add column {_quote(column)} {dtype}")
+            if dtype != NULL_TYPE:
+                writer.add_column(table, column, dtype)
                 result.added_columns.append(column)
-                casts.append(_quote(column))
+                casts.append((column, quote(column)))
             continue
         target = existing[column]
-        if dtype not in (target, "NULL"):
-            _check_castable(con, table, column, dtype, target)
-        casts.append(f"cast({_quote(column)} as {target}) as {_quote(column)}")
+        if dtype not in (target, NULL_TYPE):
+            check_castable(writer, table, column, dtype, target)
+        casts.append((column, f"cast({quote(column)} as {target})"))
     if has_rows:  # an empty batch says nothing about which fields the API returns
         gone = [c for c in existing if c not in incoming and c not in META_COLUMNS]
         result.missing_columns.extend(c for c in gone if c not in result.missing_columns)
-    return ", ".join(casts)
+    return casts
+
+
+def _insert(writer: RawWriter, table: str, columns: list[tuple[str, str]]) -> None:
+    """Insert the staged batch, by column name (the batch's order need not be the table's)."""
+    names = ", ".join(quote(name) for name, _ in columns)
+    select_list = ", ".join(expression for _, expression in columns)
+    writer.run(f"insert into {table} ({names}) select {select_list} from {BATCH}")
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     table: str,
     batches: Iterable[pa.Table],
     delete_where: str,
@@ -104,63 +100,43 @@ def _load(
     delete_per_batch: bool,
 ) -> LoadResult:
     """Delete and insert in one transaction: everything or, on any failure, nothing."""
+    writer = writer_for(con)
     schema, name = table.split(".")
     result = LoadResult(table)
-    _run(con, f"create schema if not exists {_quote(schema)}")
-    exists = _table_exists(con, schema, name)
+    writer.run(f"create schema if not exists {quote(schema)}")
+    exists = writer.table_exists(schema, name)
     deleted = False
-    con.begin()
+    writer.begin()
     try:
         for batch in batches:
             if not exists and batch.num_rows == 0:
                 continue
-            con.register("_kpi_batch", batch)
+            writer.stage(batch)
             try:
                 if not exists:
-                    _run(con, f"create table {table} as select * from _kpi_batch limit 0")
+                    writer.create_from_batch(table)
                     exists = True
-                select_list = _align(con, table, batch.num_rows > 0, result)
+                columns = _align(writer, table, batch.num_rows > 0, result)
                 if delete_per_batch or not deleted:
-                    sql = f"delete from {table} where {delete_where}"
-                    result.rows_deleted += _run(con, sql, params)[0][0]
+                    result.rows_deleted += writer.count(
+                        f"delete from {table} where {delete_where}", params
+                    )
                     deleted = True
-                _run(con, f"insert into {table} by name select {select_list} from _kpi_batch")
+                _insert(writer, table, columns)
                 result.rows_inserted += batch.num_rows
             finally:
-                con.unregister("_kpi_batch")
+                writer.unstage()
         if exists and not deleted and not delete_per_batch:  # nothing came: clear the window
-            result.rows_deleted += _run(con, f"delete from {table} where {delete_where}", params)[
-                0
-            ][0]
-        con.commit()
+            result.rows_deleted += writer.count(f"delete from {table} where {delete_where}", params)
+        writer.commit()
     except BaseException:
-        con.rollback()
+        writer.rollback()
         raise
     return result
 
 
-def _check_castable(
-    con: duckdb.DuckDBPyConnection, table: str, column: str, dtype: str, target: str
-) -> None:
-    bad = _run(
-        con,
-        f"select {_quote(column)} from _kpi_batch where {_quote(column)} is not null "
-        f"and try_cast({_quote(column)} as {target}) is null limit 1",
-    )
-    if bad:
-        source = table.split(".")[1].split("__")[0]
-        raise SchemaError(
-            source,
-            table,
-            f"field changed type from {target} to {dtype}; nothing was loaded",
-            field=column,
-            value=bad[0][0],
-            fix="check the provider's changelog; migrate the raw column if the change is intended",
-        )
-
-
 def replace_window(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     table: str,
     data: Batches,
     *,
@@ -209,7 +185,7 @@ def replace_window(
 
 
 def replace_keys(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     table: str,
     data: Batches,
     *,
@@ -217,12 +193,29 @@ def replace_keys(
     run_id: str,
 ) -> LoadResult:
     """Replace the rows whose ``keys`` match a row of ``data`` (for period-level snapshots)."""
-    matches = " and ".join(f"b.{_quote(k)} is not distinct from {table}.{_quote(k)}" for k in keys)
+    matches = " and ".join(f"b.{quote(k)} is not distinct from {table}.{quote(k)}" for k in keys)
     return _load(
         con,
         table,
         (with_load_metadata(batch, run_id) for batch in _iter_batches(data)),
-        f"exists (select 1 from _kpi_batch b where {matches})",
+        f"exists (select 1 from {BATCH} b where {matches})",
         [],
         delete_per_batch=True,
     )
+
+
+def replace_table(con: Connection, table: str, data: pa.Table) -> int:
+    """Rewrite a whole table from one Arrow table (catalog, targets, config files) atomically."""
+    schema = table.split(".")[0]
+    if not isinstance(con, PgConnection):
+        con.execute(f"create schema if not exists {quote(schema)}").fetchall()
+        con.register(BATCH, data)
+        try:
+            con.execute(f"create or replace table {table} as select * from {BATCH}").fetchall()
+        finally:
+            con.unregister(BATCH)
+        return data.num_rows
+    # PostgreSQL: dbt's staging views depend on the table, so it is emptied and refilled (new
+    # columns added) in one transaction instead of dropped.
+    _load(con, table, [data], "true", [], delete_per_batch=False)
+    return data.num_rows

@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT, duckdb_path, env, env_list
+from pipelines.warehouse import connect_postgres, warehouse_target
 from sources.backlinks import AHREFS_DEFAULT_BASE_URL, AhrefsProvider, BacklinksProvider
 from sources.ecb import DEFAULT_BASE_URL as FX_DEFAULT_BASE_URL
 from sources.ecb import EcbClient
@@ -45,9 +46,12 @@ def connect_waiting(
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file (``KPI_DUCKDB_PATH``), opened only while it is used."""
+    """The warehouse, opened only while it is used: the DuckDB file (``KPI_DUCKDB_PATH``), or
+    PostgreSQL when ``KPI_WAREHOUSE=postgres`` (libpq's ``PG*`` variables)."""
 
     path: str | None = None
+    # ``duckdb`` or ``postgres``; unset: ``KPI_WAREHOUSE`` (a ``path`` means the DuckDB file).
+    target_name: str | None = None
     # The pool hands the file over between steps, but a process that just finished (dbt's, or
     # another run's step) can hold DuckDB's lock for a moment after its step ended: wait, briefly.
     lock_wait_seconds: float = 60.0
@@ -58,8 +62,18 @@ class WarehouseResource(dg.ConfigurableResource):
             return p if p.is_absolute() else PROJECT_ROOT / p
         return duckdb_path()
 
+    def target(self) -> str:
+        if self.target_name:
+            return self.target_name
+        return "duckdb" if self.path else warehouse_target()
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with DuckDB's ``execute(...).fetchall()`` API on either target."""
+        if self.target() == "postgres":
+            with connect_postgres(read_only=read_only) as pg:
+                yield pg  # type: ignore[misc]
+            return
         database = self.database()
         database.parent.mkdir(parents=True, exist_ok=True)
         con = connect_waiting(database, read_only=read_only, wait_seconds=self.lock_wait_seconds)

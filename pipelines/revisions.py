@@ -16,28 +16,33 @@ create table if not exists marts.kpi_revisions (
     kpi_id varchar not null,
     segment varchar not null,
     day date not null,
-    value double,
-    numerator double,
-    denominator double,
+    value double precision,
+    numerator double precision,
+    denominator double precision,
     revision integer not null,
-    previous_value double,
-    change double,
-    change_pct double
+    previous_value double precision,
+    change double precision,
+    change_pct double precision
 )
 """
 
 # One statement: the window's day rows joined with the latest earlier revision of each key.
+# Plain SQL that DuckDB and PostgreSQL both run (no qualify).
 RECORD = """
 insert into marts.kpi_revisions
-with latest as (
-    select kpi_id, segment, day, value, revision
+with ranked as (
+    select
+        kpi_id, segment, day, value, revision,
+        row_number() over (partition by kpi_id, segment, day order by revision desc) as recency
     from marts.kpi_revisions
     where day between $start and $end and run_id <> $run_id
-    qualify row_number() over (partition by kpi_id, segment, day order by revision desc) = 1
+),
+latest as (
+    select kpi_id, segment, day, value, revision from ranked where recency = 1
 )
 select
     $run_id,
-    current_timestamp::timestamp,
+    cast(current_timestamp as timestamp),
     v.kpi_id,
     v.segment,
     v.period_start,

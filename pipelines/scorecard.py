@@ -273,7 +273,12 @@ def write_scorecard(database: Path, reports_dir: Path, now: datetime) -> Path:
     if not database.exists():
         raise FileNotFoundError(f"no warehouse at {database}: run the demo or a materialization")
     with connect_waiting(database, read_only=True) as con:
-        page = render(load_tiles(con), now)
+        return write_scorecard_from(con, reports_dir, now)
+
+
+def write_scorecard_from(con: duckdb.DuckDBPyConnection, reports_dir: Path, now: datetime) -> Path:
+    """The same from an open connection (either warehouse target)."""
+    page = render(load_tiles(con), now)
     reports_dir.mkdir(parents=True, exist_ok=True)
     target = reports_dir / "scorecard.html"
     tmp = reports_dir / ".scorecard.html.tmp"

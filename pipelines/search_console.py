@@ -26,7 +26,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
-from pipelines.raw_loader import LoadResult, replace_window
+from pipelines.raw_loader import LoadResult, replace_table, replace_window
 from pipelines.resources import SearchConsoleResource, WarehouseResource
 from sources.search_console import TIME_ZONE
 
@@ -143,12 +143,7 @@ def search_console_raw(
                 end=end,
                 run_id=context.run.run_id,
             )
-        con.execute("create schema if not exists raw").fetchall()
-        con.register("_keywords", keyword_table(keywords))
-        con.execute(
-            f"create or replace table {TABLES['tracked_keywords']} as select * from _keywords"
-        ).fetchall()
-        con.unregister("_keywords")
+        replace_table(con, TABLES["tracked_keywords"], keyword_table(keywords))
 
     for name in ("queries", "totals"):
         yield dg.MaterializeResult(

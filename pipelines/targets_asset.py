@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipelines.catalog import load_catalog
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill
+from pipelines.raw_loader import replace_table
 from pipelines.resources import WarehouseResource
 from pipelines.targets import load_targets, targets_path, targets_to_arrow
 
@@ -27,10 +28,7 @@ def kpi_targets(
     targets = load_targets(load_catalog(), path)
     table = targets_to_arrow(targets)
     with warehouse.connect() as con:
-        con.execute("create schema if not exists raw").fetchall()
-        con.register("_targets", table)
-        con.execute("create or replace table raw.kpi_targets as select * from _targets").fetchall()
-        con.unregister("_targets")
+        replace_table(con, "raw.kpi_targets", table)
     context.log.info(f"{len(targets)} targets loaded from {path}")
     return dg.MaterializeResult(
         metadata={

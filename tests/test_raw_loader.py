@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipelines import raw_loader
+from pipelines import raw_writers
 from pipelines.ingest import arrow_table
 from pipelines.raw_loader import replace_keys, replace_window
 from sources.http import SchemaError
@@ -255,14 +255,14 @@ def test_a_crash_mid_load_leaves_the_old_rows(db_path):
 def test_an_error_during_the_insert_rolls_back_the_delete(con, monkeypatch):
     load_march(con)
     before = rows(con)
-    real_run = raw_loader._run
+    real_run = raw_writers.DuckDbWriter.run
 
-    def failing_insert(connection, sql, params=()):
+    def failing_insert(writer, sql, params=()):
         if sql.startswith("insert into"):
             raise duckdb.IOException("disk full while inserting")
-        return real_run(connection, sql, params)
+        return real_run(writer, sql, params)
 
-    monkeypatch.setattr(raw_loader, "_run", failing_insert)
+    monkeypatch.setattr(raw_writers.DuckDbWriter, "run", failing_insert)
     new = traffic(["a", "b"], MARCH, base=7000).append_column("extra", pa.array(["x"] * 14))
 
     with pytest.raises(duckdb.IOException, match="disk full"):

@@ -21,7 +21,7 @@
         {%- endif -%}
         select
         {%- for name, type in columns.items() %}
-            cast(null as {{ type }}) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
+            cast(null as {{ sql_type(type) }}) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
         {%- endfor %}
         where false
     {%- else -%}

@@ -28,7 +28,7 @@ select
     'all' as segment,
     g.grain,
     {{ period_start('g.grain', 't.date_day') }} as period_start,
-    cast(median(t.reply_minutes_calendar) as {{ type_double() }}) as value,
+    cast({{ median('t.reply_minutes_calendar') }} as {{ type_double() }}) as value,
     max(l.last_observed_day) as last_observed_day
 from tickets as t
 cross join grains as g

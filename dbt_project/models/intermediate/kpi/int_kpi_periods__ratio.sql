@@ -25,7 +25,7 @@ per_piece as (
         sum(c.views) > 0 as viewed
     from content as c
     cross join grains as g
-    group by all
+    group by 1, 2, 3
 ),
 
 components as (

@@ -40,7 +40,7 @@ reach as (
         avg(r.reach) as value
     from reach_daily as r
     cross join grains as g
-    group by all
+    group by 2, 3, 4
 ),
 
 account_growth as (
@@ -49,12 +49,12 @@ account_growth as (
         s.account_id,
         g.grain,
         {{ period_start('g.grain', 's.date_day') }} as period_start,
-        last(s.followers order by s.date_day)
-            - first(s.followers - s.follower_gain order by s.date_day) as growth
+        {{ last_by('s.followers', 's.date_day') }}
+            - {{ first_by('s.followers - s.follower_gain', 's.date_day') }} as growth
     from social as s
     cross join grains as g
     where s.followers is not null
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 growth as (

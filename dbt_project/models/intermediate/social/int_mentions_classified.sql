@@ -28,10 +28,8 @@ candidates as (
         m.source,
         e.entity,
         e.is_brand,
-        regexp_matches(coalesce(m.matched_brand, ''), '(?i)\b' || regexp_escape(e.entity) || '\b')
-            as in_brand_column,
-        regexp_matches(coalesce(m.mention_text, ''), '(?i)\b' || regexp_escape(e.entity) || '\b')
-            as in_text
+        {{ contains_word("coalesce(m.matched_brand, '')", 'e.entity') }} as in_brand_column,
+        {{ contains_word("coalesce(m.mention_text, '')", 'e.entity') }} as in_text
     from mentions as m
     cross join entities as e
 ),

@@ -2,9 +2,7 @@
 -- CONTENT_PATH_PREFIXES. Keyed by the normalized URL path (url_path()). The production cost is
 -- converted to KPI_REPORTING_CURRENCY with the ECB rate of the publish day.
 with posts as (
-    select *
-    from {{ ref('stg_wordpress__posts') }}
-    qualify row_number() over (partition by content_path order by published_at, post_id) = 1
+    {{ first_row_per(ref('stg_wordpress__posts'), 'content_path', 'published_at, post_id') }}
 ),
 
 costs as (

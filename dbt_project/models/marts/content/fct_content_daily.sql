@@ -21,14 +21,14 @@ pages as (
         sum(screen_page_views) as views, sum(user_engagement_seconds) as user_engagement_seconds
     from {{ ref('stg_ga4__pages') }}
     where {{ in_partition_window('date_day') }}
-    group by all
+    group by 1, 2
 ),
 
 page_leads as (
     select date_day, {{ url_path('page_path') }} as content_path, sum(leads) as leads
     from {{ ref('stg_ga4__page_leads') }}
     where {{ in_partition_window('date_day') }}
-    group by all
+    group by 1, 2
 ),
 
 landing_converted as (
@@ -65,7 +65,7 @@ comments as (
     from {{ ref('stg_wordpress__comments') }} as c
     inner join {{ ref('stg_wordpress__posts') }} as p on c.site = p.site and c.post_id = p.post_id
     where {{ in_partition_window('c.comment_date') }}
-    group by all
+    group by 1, 2
 ),
 
 social as (
@@ -73,7 +73,7 @@ social as (
         count(*) as social_interactions
     from {{ ref('stg_mentions__mentions') }}
     where linked_url is not null and {{ in_partition_window('mention_date') }}
-    group by all
+    group by 1, 2
 ),
 
 measures as (

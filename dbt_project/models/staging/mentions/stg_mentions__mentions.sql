@@ -23,11 +23,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by mention_key order by loaded_at desc, file_name desc, file_line
-    ) = 1
+    {{ first_row_per('renamed', 'mention_key', 'loaded_at desc, file_name desc, file_line') }}
 )
 
 select * from deduplicated

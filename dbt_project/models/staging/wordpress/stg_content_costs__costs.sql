@@ -20,8 +20,7 @@ renamed as (
 
 -- A piece listed twice keeps its last line (the file is edited by hand).
 deduplicated as (
-    select * from renamed
-    qualify row_number() over (partition by content_path order by file_line desc) = 1
+    {{ first_row_per('renamed', 'content_path', 'file_line desc') }}
 )
 
 select * from deduplicated
