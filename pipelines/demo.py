@@ -85,8 +85,28 @@ def prepare_dbt(env: dict[str, str]) -> None:
     )
 
 
-def materialize(env: dict[str, str], start: date, end: date, select: str = "*") -> None:
-    """The run contract: one run for the whole range."""
+PROGRESS_EVENTS = ("STEP_SUCCESS", "STEP_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
+
+
+def progress_line(line: str) -> str | None:
+    """The console line for one line of Dagster's run output: step and run outcomes, warnings
+    and errors; None for the rest (debug events, dbt's node lines), which only the log keeps."""
+    parts = line.rstrip("\n").split(" - ")
+    if len(parts) < 3 or parts[1] != "dagster":
+        return None
+    for i, part in enumerate(parts[3:], start=3):
+        if part in PROGRESS_EVENTS:
+            return f"  {part.lower():13} {' - '.join(parts[i + 1 :])}"
+    if parts[2] in ("WARNING", "ERROR", "CRITICAL"):
+        return "  " + " - ".join(parts[2:])
+    return None
+
+
+def materialize(
+    env: dict[str, str], start: date, end: date, select: str = "*", log: Path | None = None
+) -> None:
+    """The run contract: one run for the whole range. With ``log``, the run's whole output goes
+    there and the console shows progress only; a failed run prints the log's non-debug end."""
     dagster = Path(sys.executable).parent / "dagster"
     command = [
         str(dagster),
@@ -100,7 +120,32 @@ def materialize(env: dict[str, str], start: date, end: date, select: str = "*") 
         f"{start.isoformat()}...{end.isoformat()}",
     ]
     print("$ " + " ".join(command), flush=True)
-    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True)
+    if log is None:
+        subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True)
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"  (full output: {log})", flush=True)
+    with (
+        log.open("w") as out,
+        subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as process,
+    ):
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            if progress := progress_line(line):
+                print(progress, flush=True)
+    if process.returncode:
+        lines = log.read_text(errors="replace").splitlines()
+        print("\n".join(line for line in lines if " - DEBUG - " not in line)[-20000:])
+        raise RuntimeError(f"the run failed (exit {process.returncode}); full output in {log}")
 
 
 def print_monitoring(database: Path) -> None:
@@ -140,7 +185,7 @@ def run_demo(days: int = DEMO_DAYS) -> None:
     with emulators(DEMO_DIR / "service_account.json") as settings:
         env.update(settings)
         prepare_dbt(env)
-        materialize(env, start, end)
+        materialize(env, start, end, log=DEMO_DIR / "run.log")
     if warehouse_target() == "postgres":
         print()
         print(

@@ -26,7 +26,6 @@ import argparse
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -143,31 +142,6 @@ def read_postgres(env: dict[str, str]) -> list[tuple]:
         return con.execute(_query()).fetchall()
 
 
-def _materialize_logged(env: dict[str, str], start: date, end: date, log: Path) -> None:
-    """The run contract (``pipelines.demo.materialize``) with its output in ``log``; the log's end
-    is printed when the run fails."""
-    from pipelines.demo import materialize
-
-    with log.open("w") as out:
-        saved = os.dup(1), os.dup(2)
-        os.dup2(out.fileno(), 1)
-        os.dup2(out.fileno(), 2)
-        try:
-            materialize(env, start, end)
-        except subprocess.CalledProcessError:
-            failed = True
-        else:
-            failed = False
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-    if failed:
-        lines = log.read_text(errors="replace").splitlines()
-        print("\n".join(line for line in lines if " - DEBUG - " not in line)[-20000:])
-        raise RuntimeError(f"postgres_check: the run failed on {env['KPI_WAREHOUSE']} (log above)")
-
-
 def pin_clocks(stack: Any, moment: datetime) -> None:
     """Every emulator of the stack answers as of ``moment`` (``now``) and of its current day
     (``today``), so two runs minutes apart (or across midnight) see the same data."""
@@ -191,7 +165,7 @@ def pin_clocks(stack: Any, moment: datetime) -> None:
 
 
 def run(days: int, keep: bool = False) -> int:
-    from pipelines.demo import prepare_dbt
+    from pipelines.demo import materialize, prepare_dbt
     from pipelines.pg_local import remove, start_local_postgres
     from sources.emulators.stack import build_stack, demo_settings
 
@@ -225,7 +199,7 @@ def run(days: int, keep: bool = False) -> int:
             for target in ("duckdb", "postgres"):
                 log = work / f"run-{target}.log"
                 print(f"postgres_check: {start}..{end} on {target} (log: {log})", flush=True)
-                _materialize_logged({**base, "KPI_WAREHOUSE": target}, start, end, log)
+                materialize({**base, "KPI_WAREHOUSE": target}, start, end, log=log)
         finally:
             stack.server.stop()
         result = compare_rows(read_duckdb(work / "warehouse.duckdb"), read_postgres(server.env))

@@ -82,3 +82,20 @@ def test_report_writes_the_scorecard(warehouse, tmp_path, capsys) -> None:
     assert main(["report"]) == 0
     page = (tmp_path / "reports" / "scorecard.html").read_text()
     assert 'data-kpi="digital.bounce_rate"' in page
+
+
+def test_the_demo_console_shows_step_and_run_outcomes_and_hides_debug_events() -> None:
+    from pipelines.demo import progress_line
+
+    head = "2026-11-28 06:54:19 +0000 - dagster - DEBUG - __ASSET_JOB - 3ef6602b - 7688"
+    step = f'{head} - ga4_raw - STEP_SUCCESS - Finished execution of step "ga4_raw" in 20.54s.\n'
+    assert progress_line(step) == '  step_success  Finished execution of step "ga4_raw" in 20.54s.'
+    run = f'{head} - RUN_FAILURE - Execution of run for "__ASSET_JOB" failed.\n'
+    assert progress_line(run) == '  run_failure   Execution of run for "__ASSET_JOB" failed.'
+    event = f"{head} - kpi_dbt_models - ASSET_MATERIALIZATION - Materialized value staging x\n"
+    assert progress_line(event) is None
+    assert progress_line("16 of 274 OK created sql view model staging.stg_kpi__targets\n") is None
+    warning = (
+        "2026-11-28 06:54:19 +0000 - dagster - WARNING - __ASSET_JOB - 3ef6 - stripe: not set\n"
+    )
+    assert progress_line(warning) == "  WARNING - __ASSET_JOB - 3ef6 - stripe: not set"
