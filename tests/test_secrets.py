@@ -32,7 +32,10 @@ from sources.emulators.server import Fault
 from sources.emulators.stack import EmulatorStack, build_stack
 
 # A setting is a secret when a word of its name says so.
-SECRET_NAME = re.compile(r"(?:^|_)(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS|WEBHOOK)(?:_|$)")
+# PGPASSWORD is libpq's own name for the PostgreSQL warehouse's password.
+SECRET_NAME = re.compile(
+    r"(?:^|_)(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS|WEBHOOK)(?:_|$)|^PGPASSWORD$"
+)
 # Names that look like secrets but are not, each with the reason.
 NOT_SECRETS = {"GOOGLE_OAUTH_TOKEN_URL": "the address of Google's token endpoint"}
 # Words that might mark a secret under another name: such a setting must be classified above.
@@ -72,6 +75,9 @@ def configured_settings(stack: EmulatorStack) -> dict[str, str]:
         "KPI_ALERT_SMTP_USER": "alerts@kpidemo.example",
         "KPI_ALERT_SMTP_PASSWORD": "smtp-Pa55word-kpi",
         "KPI_ALERT_SMTP_TO": "team@kpidemo.example",
+        # set in the environment of the DuckDB run too: nothing may echo it (PostgreSQL-target
+        # redaction is tested in tests/test_postgres_warehouse.py)
+        "PGPASSWORD": "pg-Pa55word-kpi",
     }
 
 
