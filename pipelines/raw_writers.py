@@ -49,7 +49,33 @@ class RawWriter(Protocol):
     def rollback(self) -> None: ...
 
 
-class DuckDbWriter:
+class _SqlWriter:
+    """What both writers do the same way: plain SQL through ``run`` and the connection's
+    transaction calls (``PgConnection`` mirrors DuckDB's)."""
+
+    con: Any
+
+    def run(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+        return bool(self.run(sql, [schema, name])[0][0])
+
+    def add_column(self, table: str, column: str, dtype: str) -> None:
+        self.run(f"alter table {table} add column {quote(column)} {dtype}")
+
+    def begin(self) -> None:
+        self.con.begin()
+
+    def commit(self) -> None:
+        self.con.commit()
+
+    def rollback(self) -> None:
+        self.con.rollback()
+
+
+class DuckDbWriter(_SqlWriter):
     """DuckDB: the batch is scanned in place through ``register``."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -61,10 +87,6 @@ class DuckDbWriter:
 
     def count(self, sql: str, params: Sequence[object] = ()) -> int:
         return self.run(sql, params)[0][0]
-
-    def table_exists(self, schema: str, name: str) -> bool:
-        sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-        return bool(self.run(sql, [schema, name])[0][0])
 
     def columns(self, relation: str) -> dict[str, str]:
         return {row[0]: row[1] for row in self.run(f"DESCRIBE {relation}")}
@@ -78,24 +100,12 @@ class DuckDbWriter:
     def create_from_batch(self, table: str) -> None:
         self.run(f"create table {table} as select * from {BATCH} limit 0")
 
-    def add_column(self, table: str, column: str, dtype: str) -> None:
-        self.run(f"alter table {table} add column {quote(column)} {dtype}")
-
     def bad_value(self, column: str, target: str) -> tuple[bool, object]:
         rows = self.run(
             f"select {quote(column)} from {BATCH} where {quote(column)} is not null "
             f"and try_cast({quote(column)} as {target}) is null limit 1"
         )
         return (True, rows[0][0]) if rows else (False, None)
-
-    def begin(self) -> None:
-        self.con.begin()
-
-    def commit(self) -> None:
-        self.con.commit()
-
-    def rollback(self) -> None:
-        self.con.rollback()
 
 
 def postgres_type(dtype: pa.DataType) -> str:
@@ -144,7 +154,7 @@ def _csv_ready(batch: pa.Table) -> pa.Table:
     return batch
 
 
-class PostgresWriter:
+class PostgresWriter(_SqlWriter):
     """PostgreSQL: the batch is copied (``COPY FROM STDIN``, CSV) into a temporary table."""
 
     def __init__(self, con: PgConnection) -> None:
@@ -156,10 +166,6 @@ class PostgresWriter:
 
     def count(self, sql: str, params: Sequence[object] = ()) -> int:
         return self.con.execute(sql, list(params) or None).rowcount
-
-    def table_exists(self, schema: str, name: str) -> bool:
-        sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-        return bool(self.run(sql, [schema, name])[0][0])
 
     def columns(self, relation: str) -> dict[str, str]:
         rows = self.run(
@@ -207,9 +213,6 @@ class PostgresWriter:
         )
         self.run(f"create table {table} ({ddl})")
 
-    def add_column(self, table: str, column: str, dtype: str) -> None:
-        self.run(f"alter table {table} add column {quote(column)} {dtype}")
-
     def bad_value(self, column: str, target: str) -> tuple[bool, object]:
         """Cast the whole column in a savepoint; the first value that fails, if any."""
         import psycopg
@@ -222,15 +225,6 @@ class PostgresWriter:
             return True, str(exc).strip().splitlines()[0]
         self.run("release savepoint _kpi_cast")
         return False, None
-
-    def begin(self) -> None:
-        self.con.begin()
-
-    def commit(self) -> None:
-        self.con.commit()
-
-    def rollback(self) -> None:
-        self.con.rollback()
 
 
 def writer_for(con: Any) -> RawWriter:
