@@ -16,10 +16,11 @@ from pipelines.settings import PROJECT_ROOT
 logger = logging.getLogger(__name__)
 
 
-def secret_files(root: Path = PROJECT_ROOT, environ: Mapping[str, str] | None = None) -> list[Path]:
-    """The files holding secrets that exist: ``<root>/.env`` and ``GOOGLE_APPLICATION_CREDENTIALS``."""
+def secret_files(root: Path | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
+    """The files holding secrets that exist: ``<root>/.env`` (root: the project's) and
+    ``GOOGLE_APPLICATION_CREDENTIALS``."""
     environ = os.environ if environ is None else environ
-    candidates = [root / ".env"]
+    candidates = [(root or PROJECT_ROOT) / ".env"]
     if key := environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip():
         candidates.append(Path(key))
     return [path for path in candidates if path.is_file()]
@@ -38,14 +39,14 @@ def exposure(path: Path) -> str | None:
 
 
 def exposed_secret_files(
-    root: Path = PROJECT_ROOT, environ: Mapping[str, str] | None = None
+    root: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> list[str]:
     """One message per secret file that other users can read."""
     return [problem for path in secret_files(root, environ) if (problem := exposure(path))]
 
 
 def warn_about_exposed_secret_files(
-    root: Path = PROJECT_ROOT, environ: Mapping[str, str] | None = None
+    root: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> list[str]:
     """Log a warning for every secret file other users can read; return the messages."""
     problems = exposed_secret_files(root, environ)

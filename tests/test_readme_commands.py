@@ -3,16 +3,17 @@
 Quick commands run exactly as written (``bash -c``) in a fresh copy of the project, with no venv
 on PATH, against a small warehouse in a temporary folder. Long ones (the demo, the suite, the run
 contract, the UI, the daemon, the deployment steps) name the test or CI step that covers them;
-that test must exist. A command that is new or changed is in neither list and fails the test
-until someone decides which it is.
+that test must exist. The benchmark's own commands are a reviewed exception (NOT_RUN, with the
+reason). A command that is new or changed is in none of the lists and fails the test until
+someone decides which it is.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,9 @@ class Covered:
         return self.name in text.splitlines()
 
 
-UI = Covered("tests/test_ui.py", "test_the_documented_ui_loads_every_definition_without_the_venv_on_path")
+UI = Covered(
+    "tests/test_ui.py", "test_the_documented_ui_loads_every_definition_without_the_venv_on_path"
+)
 RUN_CONTRACT = Covered(
     "tests/test_run_contract.py", "test_two_run_contract_commands_at_once_both_finish"
 )
@@ -65,11 +68,14 @@ CADDY = Covered(
     "test_the_caddy_recipe_asks_for_a_password_and_proxies_both_views",
     "the test starts Caddy with deploy/Caddyfile (validated first) and logs in",
 )
-BENCHMARK = Covered(
-    "docs/performance.md",
-    "Results, measured on this machine:",
-    "takes minutes to an hour: a measurement, whose output is docs/performance.md, not a check",
-)
+# Reviewed: documented commands no test runs, and why.
+BENCHMARK = "a measurement taking minutes to an hour (its results are docs/performance.md)"
+NOT_RUN: dict[str, str] = {
+    ".venv/bin/pip install -e '.[bench]'": "installs dlt from the package registry into the venv",
+    ".venv/bin/python -m benchmarks.run": BENCHMARK,
+    ".venv/bin/python -m benchmarks.run --sections e2e": BENCHMARK,
+    ".venv/bin/python -m benchmarks.run --quick": BENCHMARK,
+}
 
 COVERED: dict[str, Covered] = {
     "scripts/demo": Covered(
@@ -91,7 +97,9 @@ COVERED: dict[str, Covered] = {
     "-m pipelines.definitions --select '*' --partition-range 2025-01-01...2025-06-30": RUN_CONTRACT,
     "sudo useradd --system --home /opt/kpi-pipeline kpi": INSTALL,
     "sudo -u kpi git clone <your fork> /opt/kpi-pipeline && cd /opt/kpi-pipeline": INSTALL,
-    "sudo -u kpi scripts/setup": INSTALL,
+    "sudo -u kpi scripts/setup": Covered(
+        "scripts/test", "scripts/setup", "every suite run starts so"
+    ),
     "sudo install -d -m 750 -o root -g kpi /etc/kpi-pipeline": INSTALL,
     "sudo install -m 600 -o root -g root .env.example /etc/kpi-pipeline/env": INSTALL,
     "sudo install -m 600 -o kpi -g kpi key.json /etc/kpi-pipeline/service-account.json": INSTALL,
@@ -103,30 +111,26 @@ COVERED: dict[str, Covered] = {
     "sudo -u kpi .venv/bin/dagster instance migrate": RUN_CONTRACT,
     "sudo systemctl restart kpi-dagster-daemon kpi-dagster-webserver": INSTALL,
     "sudo apt-get install caddy": CADDY,
-    "caddy hash-password --plaintext 'the password'": CADDY,
+    "caddy hash-password": CADDY,
     "sudo cp deploy/Caddyfile /etc/caddy/Caddyfile": CADDY,
     "sudo systemctl edit caddy": CADDY,
     "sudo systemctl enable --now kpi-dagster-webserver-readonly": INSTALL,
     "sudo systemctl reload caddy": CADDY,
-    ".venv/bin/pip install -e '.[bench]'": Covered(
-        "pyproject.toml", "bench = [", "an optional extra from the package registry"
-    ),
-    ".venv/bin/python -m benchmarks.run": BENCHMARK,
-    ".venv/bin/python -m benchmarks.run --sections e2e": BENCHMARK,
-    ".venv/bin/python -m benchmarks.run --quick": BENCHMARK,
 }
 
 
 def test_every_documented_command_runs_here_or_names_the_test_that_covers_it() -> None:
     commands = documented_commands()
     assert len(commands) > 20
-    unknown = [str(c) for c in commands if c.text not in RUN_HERE and c.text not in COVERED]
+    listed = [set(RUN_HERE), set(COVERED), set(NOT_RUN)]
+    assert all(not (a & b) for i, a in enumerate(listed) for b in listed[i + 1 :])
+    known = set().union(*listed)
+    unknown = [str(c) for c in commands if c.text not in known]
     assert unknown == [], (
         "new or changed documented commands: add each to RUN_HERE (quick) or COVERED (the test "
         "that runs it) in tests/test_readme_commands.py:\n" + "\n".join(unknown)
     )
-    shown = {c.text for c in commands}
-    stale = sorted((set(RUN_HERE) | set(COVERED)) - shown)
+    stale = sorted(known - {c.text for c in commands})
     assert stale == [], f"no longer documented, remove from the lists: {stale}"
 
 
@@ -156,8 +160,6 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 @pytest.mark.parametrize("command", sorted(RUN_HERE))
 def test_a_quick_documented_command_runs_as_written(command: str, copy) -> None:
-    import subprocess
-
     documented = {c.text for c in documented_commands()}
     assert command in documented
     result = subprocess.run(
@@ -170,8 +172,3 @@ def test_a_quick_documented_command_runs_as_written(command: str, copy) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert RUN_HERE[command] in result.stdout, result.stdout
-
-
-def test_the_report_and_docs_land_outside_the_copy(copy) -> None:
-    """What the quick commands wrote went to the temporary folders, not the copy's data/."""
-    assert not (Path(copy["clone"]) / "data").exists()
