@@ -134,7 +134,9 @@ def test_every_documented_command_runs_here_or_names_the_test_that_covers_it() -
     assert stale == [], f"no longer documented, remove from the lists: {stale}"
 
 
-@pytest.mark.parametrize("covered", sorted(set(COVERED.values()), key=repr), ids=repr)
+@pytest.mark.parametrize(
+    "covered", sorted(set(COVERED.values()), key=repr), ids=lambda c: f"{c.file}::{c.name}"
+)
 def test_the_covering_test_exists(covered: Covered) -> None:
     assert covered.exists(), f"{covered.file} has no {covered.name!r}"
 
