@@ -67,6 +67,20 @@ def emulators(service_account: Path) -> Iterator[dict[str, str]]:
         process.wait(timeout=10)
 
 
+# (what, command as the README shows it, note): printed after the demo, each command tested by
+# tests/test_readme_commands.py like every documented one.
+NEXT_STEPS = [
+    ("the UI", ".venv/bin/kpi ui", "(dagster dev; open http://127.0.0.1:3000)"),
+    ("this week", ".venv/bin/kpi status", ""),
+    ("one KPI", ".venv/bin/kpi explain digital.bounce_rate", ""),
+    (
+        "query it",
+        ".venv/bin/kpi sql \"select * from marts.kpi_values where grain = 'month' "
+        "and segment = 'all'\"",
+        "(BI tools: data/marts.duckdb)",
+    ),
+]
+
 PROGRESS_EVENTS = ("STEP_SUCCESS", "STEP_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
 
 
@@ -183,9 +197,5 @@ def run_demo(days: int = DEMO_DAYS) -> None:
     print()
     print(f"Warehouse: {database}")
     print("Next steps:")
-    print("  - the UI:        .venv/bin/kpi ui   (runs `dagster dev`; open http://127.0.0.1:3000)")
-    print(
-        '  - query it:      .venv/bin/kpi sql "select * from marts.kpi_values '
-        "where grain = 'month' and segment = 'all'\"  (BI tools: data/marts.duckdb)"
-    )
-    print("  - in the shell:  .venv/bin/kpi status   |   .venv/bin/kpi explain digital.bounce_rate")
+    for what, command, note in NEXT_STEPS:
+        print(f"  - {what + ':':15} {command}{'   ' + note if note else ''}")

@@ -134,6 +134,14 @@ def test_every_documented_command_runs_here_or_names_the_test_that_covers_it() -
     assert stale == [], f"no longer documented, remove from the lists: {stale}"
 
 
+def test_the_demos_next_steps_are_documented_commands() -> None:
+    from pipelines.demo import NEXT_STEPS
+
+    documented = {c.text for c in documented_commands() if c.file == "README.md"}
+    assert [cmd for _, cmd, _ in NEXT_STEPS if cmd not in documented] == []
+    assert NEXT_STEPS[0][1] == ".venv/bin/kpi ui"
+
+
 @pytest.mark.parametrize(
     "covered", sorted(set(COVERED.values()), key=repr), ids=lambda c: f"{c.file}::{c.name}"
 )
