@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 
@@ -99,7 +100,7 @@ def ui_command(
     return [venv_tool("dagster"), "dev", "-m", "pipelines.definitions", *dagster_args], env
 
 
-def _ui(args: argparse.Namespace) -> int:
+def _ui(args: argparse.Namespace) -> NoReturn:
     argv, env = ui_command(args.dagster_args, dict(os.environ))
     print("$ " + " ".join(argv), f"(DAGSTER_HOME={env['DAGSTER_HOME']})", flush=True)
     os.chdir(PROJECT_ROOT)

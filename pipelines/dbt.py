@@ -28,10 +28,11 @@ __all__ = ["DBT_PROJECT_DIR", "dbt_executable", "dbt_resource", "kpi_dbt_models"
 
 KEEP_INVOCATIONS = 20
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# Under `dagster dev` the manifest is re-parsed at load, as dagster-dbt's `prepare_if_dev()` does,
-# but with the venv's dbt: dagster-dbt's own preparer looks for `dbt` on PATH only.
+# Under `dagster dev` the manifest is re-parsed at load, as dagster-dbt's `prepare_if_dev()` does
+# (into the folder it is read from), but with the venv's dbt: dagster-dbt's own preparer looks
+# for `dbt` on PATH only.
 if os.environ.get("DAGSTER_IS_DEV_CLI"):
-    prepare_dbt()
+    prepare_dbt({**os.environ, "DBT_TARGET_PATH": str(dbt_project.manifest_path.parent)})
 
 if not dbt_project.manifest_path.exists():
     raise FileNotFoundError(
