@@ -1,4 +1,4 @@
-"""``kpi``: the command-line tool (prepare, demo, status, explain)."""
+"""``kpi``: the command-line tool (prepare, demo, ui, status, explain, report, sql, docs, doctor)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 
 from pipelines.catalog import load_catalog
-from pipelines.settings import duckdb_path
+from pipelines.settings import PROJECT_ROOT, duckdb_path
+from pipelines.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt, venv_tool
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -72,23 +74,56 @@ def _report(args: argparse.Namespace) -> int:
 
 def _docs(args: argparse.Namespace) -> int:
     """``dbt docs generate`` against the warehouse; prints where the site is."""
-    from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable
-
     subprocess.run(
         [dbt_executable(), "docs", "generate", "--profiles-dir", ".", "--quiet"],
         cwd=DBT_PROJECT_DIR,
         check=True,
     )
-    print(f"dbt docs: {DBT_PROJECT_DIR / 'target' / 'index.html'}")
+    target = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+    print(f"dbt docs: {target / 'index.html'}")
     print("serve them: cd dbt_project && ../.venv/bin/dbt docs serve --profiles-dir .")
     return 0
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from pipelines.demo import prepare_dbt
-
-    prepare_dbt(dict(os.environ))
+    prepare_dbt()
     return 0
+
+
+def ui_command(
+    dagster_args: list[str], environ: dict[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """``DAGSTER_HOME=<project root> .venv/bin/dagster dev -m pipelines.definitions [args]``:
+    the argv and environment ``kpi ui`` runs (an existing ``DAGSTER_HOME`` is kept)."""
+    env = dict(environ)
+    env.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    return [venv_tool("dagster"), "dev", "-m", "pipelines.definitions", *dagster_args], env
+
+
+def _ui(args: argparse.Namespace) -> NoReturn:
+    argv, env = ui_command(args.dagster_args, dict(os.environ))
+    print("$ " + " ".join(argv), f"(DAGSTER_HOME={env['DAGSTER_HOME']})", flush=True)
+    os.chdir(PROJECT_ROOT)
+    os.execve(argv[0], argv, env)  # dagster dev handles Ctrl-C and stops its processes itself
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """Settings and secret-file checks; exit 1 when something needs fixing."""
+    from pipelines.secret_files import exposed_secret_files, secret_files
+
+    problems = exposed_secret_files()
+    key = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
+    if key and not Path(key).is_file():
+        problems.append(
+            f"GOOGLE_APPLICATION_CREDENTIALS={key} does not exist: point it at the "
+            "service-account JSON key file, or leave it unset"
+        )
+    checked = ", ".join(str(p) for p in secret_files()) or "none present"
+    print(f"secret files checked: {checked}")
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    print("ok" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -103,6 +138,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="write the dbt manifest (run after checkout or model edits)")
     p.set_defaults(fn=_prepare)
+    p = sub.add_parser(
+        "ui",
+        help="the Dagster UI: `dagster dev -m pipelines.definitions` with DAGSTER_HOME set",
+        description="Runs the venv's `dagster dev -m pipelines.definitions` from the project "
+        "root with DAGSTER_HOME=<project root> unless set; other arguments go to dagster dev "
+        "(e.g. `kpi ui -p 3001`).",
+    )
+    p.set_defaults(fn=_ui, dagster_args=[])
+    p = sub.add_parser(
+        "doctor", help="check settings and that secret files (.env, the key file) are private"
+    )
+    p.set_defaults(fn=_doctor)
     p = sub.add_parser("demo", help="run the whole pipeline on the local emulators")
     p.add_argument("--days", type=int, default=90)
     p.set_defaults(fn=_demo)
@@ -123,7 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("query")
     p.add_argument("--max-rows", type=int, default=40)
     p.set_defaults(fn=_sql)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "ui":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "ui":
+        args.dagster_args = extra
     try:
         return args.fn(args)
     except (FileNotFoundError, KeyError, duckdb.Error) as exc:

@@ -6,8 +6,8 @@ invocation its own target folder (~14 MB each); only the newest ``KEEP_INVOCATIO
 """
 
 import json
+import os
 import shutil
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,17 @@ from pipelines.partitions import (
     single_run_backfill,
     window_dates,
 )
-from pipelines.settings import PROJECT_ROOT
+from pipelines.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+__all__ = ["DBT_PROJECT_DIR", "dbt_executable", "dbt_resource", "kpi_dbt_models"]
+
 KEEP_INVOCATIONS = 20
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+# Under `dagster dev` the manifest is re-parsed at load, as dagster-dbt's `prepare_if_dev()` does
+# (into the folder it is read from), but with the venv's dbt: dagster-dbt's own preparer looks
+# for `dbt` on PATH only.
+if os.environ.get("DAGSTER_IS_DEV_CLI"):
+    prepare_dbt({**os.environ, "DBT_TARGET_PATH": str(dbt_project.manifest_path.parent)})
 
 if not dbt_project.manifest_path.exists():
     raise FileNotFoundError(
@@ -78,12 +83,6 @@ def prune_invocation_folders(target_root: Path, keep: int = KEEP_INVOCATIONS) ->
     for folder in folders[keep:]:
         shutil.rmtree(folder, ignore_errors=True)
     return folders[keep:]
-
-
-def dbt_executable() -> str:
-    """The dbt next to this Python (the project's venv), else the one on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def dbt_resource() -> DbtCliResource:

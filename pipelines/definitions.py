@@ -36,6 +36,7 @@ from pipelines.resources_business import HubSpotResource, StripeResource, Zendes
 from pipelines.revisions import kpi_revisions
 from pipelines.schedules import daily_job, kpi_daily_schedule
 from pipelines.search_console import search_console_raw
+from pipelines.secret_files import warn_about_exposed_secret_files
 from pipelines.social import linkedin_raw, meta_graph_raw
 from pipelines.social_resources import (
     LinkedInResource,
@@ -48,6 +49,8 @@ from pipelines.targets_asset import kpi_targets
 from pipelines.zendesk import zendesk_raw
 
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
+
+warn_about_exposed_secret_files()  # a `.env` or key file other users can read: say so at start-up
 
 defs = dg.Definitions(
     assets=[

@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 
 from pipelines.settings import PROJECT_ROOT, duckdb_path
+from pipelines.venv_tools import prepare_dbt, venv_tool
 from pipelines.warehouse import warehouse_target
 from sources.emulators.stack import demo_settings
 
@@ -66,24 +67,19 @@ def emulators(service_account: Path) -> Iterator[dict[str, str]]:
         process.wait(timeout=10)
 
 
-def prepare_dbt(env: dict[str, str]) -> None:
-    """Write the dbt manifest the Dagster code location loads (``dbt parse``)."""
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run(
-        [
-            str(dbt),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            "dbt_project",
-            "--profiles-dir",
-            "dbt_project",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-    )
-
+# (what, command as the README shows it, note): printed after the demo, each command tested by
+# tests/test_readme_commands.py like every documented one.
+NEXT_STEPS = [
+    ("the UI", ".venv/bin/kpi ui", "(dagster dev; open http://127.0.0.1:3000)"),
+    ("this week", ".venv/bin/kpi status", ""),
+    ("one KPI", ".venv/bin/kpi explain digital.bounce_rate", ""),
+    (
+        "query it",
+        ".venv/bin/kpi sql \"select * from marts.kpi_values where grain = 'month' "
+        "and segment = 'all'\"",
+        "(BI tools: data/marts.duckdb)",
+    ),
+]
 
 PROGRESS_EVENTS = ("STEP_SUCCESS", "STEP_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
 
@@ -107,9 +103,8 @@ def materialize(
 ) -> None:
     """The run contract: one run for the whole range. With ``log``, the run's whole output goes
     there and the console shows progress only; a failed run prints the log's non-debug end."""
-    dagster = Path(sys.executable).parent / "dagster"
     command = [
-        str(dagster),
+        venv_tool("dagster"),
         "asset",
         "materialize",
         "-m",
@@ -202,9 +197,5 @@ def run_demo(days: int = DEMO_DAYS) -> None:
     print()
     print(f"Warehouse: {database}")
     print("Next steps:")
-    print("  - the UI:        DAGSTER_HOME=$PWD .venv/bin/dagster dev -m pipelines.definitions")
-    print(
-        '  - query it:      .venv/bin/kpi sql "select * from marts.kpi_values '
-        "where grain = 'month' and segment = 'all'\"  (BI tools: data/marts.duckdb)"
-    )
-    print("  - in the shell:  .venv/bin/kpi status   |   .venv/bin/kpi explain digital.bounce_rate")
+    for what, command, note in NEXT_STEPS:
+        print(f"  - {what + ':':15} {command}{'   ' + note if note else ''}")
