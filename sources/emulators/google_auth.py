@@ -8,6 +8,7 @@ verified against the public keys of the service accounts the emulator trusts.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -39,8 +40,10 @@ def write_demo_service_account(path: Path, token_uri: str) -> Path:
         "token_uri": token_uri,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(info, indent=2))
-    path.chmod(0o600)
+    # Created with mode 600 (never readable by others, not even for a moment), then written.
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(json.dumps(info, indent=2))
     return path
 
 
