@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from sources import api_versions
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -37,7 +38,7 @@ from sources.http import (
 SOURCE = "google_ads"
 DEFAULT_BASE_URL = "https://googleads.googleapis.com"
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
-DEFAULT_API_VERSION = "v21"
+DEFAULT_API_VERSION = api_versions.GOOGLE_ADS.default
 SCOPE = "https://www.googleapis.com/auth/adwords"
 MICROS = Decimal(1_000_000)
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import requests
 
+from sources import api_versions
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -39,7 +40,7 @@ from sources.meta_graph import day_chunks, reconstruct_followers
 
 SOURCE = "linkedin"
 DEFAULT_BASE_URL = "https://api.linkedin.com"
-DEFAULT_VERSION = "202610"
+DEFAULT_VERSION = api_versions.LINKEDIN.default
 RESTLI_PROTOCOL = "2.0.0"
 MAX_RANGE_DAYS = 90  # "keep the date span to about 1-3 months per call"
 HISTORY_DAYS = 365  # rolling 12 months

@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from sources import api_versions
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -33,7 +34,7 @@ from sources.http import (
 
 SOURCE = "meta_ads"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v21.0"
+DEFAULT_API_VERSION = api_versions.META_ADS.default
 DEFAULT_CONVERSION_ACTION_TYPES = (
     "omni_purchase",
     "purchase",

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from sources import api_versions
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -33,7 +34,7 @@ from sources.http import (
 
 SOURCE = "meta_graph"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
-DEFAULT_VERSION = "v21.0"
+DEFAULT_VERSION = api_versions.META_GRAPH.default
 PACIFIC = ZoneInfo("America/Los_Angeles")
 MAX_PAGE_RANGE_DAYS = 90  # "Only 90 days of insights can be viewed at one time"
 INSTAGRAM_FOLLOWER_DAYS = 30  # follower_count: last 30 days only, today excluded
