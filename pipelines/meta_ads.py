@@ -27,6 +27,7 @@ from pipelines.ingest import (
 )
 from pipelines.paid_ads import MONEY, AdsPull, load_and_report
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.resources import WarehouseResource
 from sources.api_versions import META_ADS
 
@@ -85,6 +86,7 @@ SCHEMAS = {
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("meta_ads")
 def meta_ads_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, meta_ads: MetaAdsResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

@@ -32,6 +32,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import LoadResult, replace_window
 from pipelines.resources import WarehouseResource
 from pipelines.social_resources import LinkedInResource, MetaGraphResource
@@ -155,6 +156,7 @@ def _load(
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("meta_graph")
 def meta_graph_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, meta_graph: MetaGraphResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -217,6 +219,7 @@ def meta_graph_raw(
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("linkedin")
 def linkedin_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, linkedin: LinkedInResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import requests
 
-from sources import api_versions
+from sources import api_versions, progress
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -232,6 +232,7 @@ class LinkedInClient(HttpClient):
                 check_page_moved(SOURCE, f"GET /rest/{resource}", "start", offset, batch, previous)
                 previous = batch
                 elements.extend(batch)
+                progress.current().add(pages=1, rows=len(batch))
                 if len(batch) < self.page_size or not has_next(page):
                     break
                 offset += self.page_size

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from sources import api_versions
+from sources import api_versions, progress
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -398,6 +398,8 @@ class MetaAdsClient(HttpClient):
                     f"({state}, {status.get('async_percent_completion')}%)",
                     fix="re-run later or split the range",
                 )
-            self.retry.sleep(self.poll_interval)
+            progress.current().wait(
+                self.poll_interval, self.retry.sleep, f"async report {run_id}: {state}"
+            )
             waited += self.poll_interval
         return self._pages(self._path(f"{run_id}/insights"), {"limit": str(self.page_limit)})

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from sources import api_versions
+from sources import api_versions, progress
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -298,7 +298,11 @@ class MetaGraphClient(HttpClient):
                 },
                 token,
             )
-            rows.extend(parse_time_series(page))
+            parsed = parse_time_series(page)
+            rows.extend(parsed)
+            progress.current().add(
+                pages=1, rows=len(parsed), days=(chunk_end - chunk_start).days + 1
+            )
         return [r for r in rows if start - timedelta(days=1) <= r["date"] <= end]
 
     def page_days(self, page_id: str, start: date, end: date) -> list[dict[str, Any]]:
@@ -336,7 +340,9 @@ class MetaGraphClient(HttpClient):
                 "until": _unix(day + timedelta(days=1)),
             },
         )
-        return parse_total_values(page)
+        values = parse_total_values(page)
+        progress.current().add(pages=1, rows=1, days=1)
+        return values
 
     def instagram_follower_gains(self, account_id: str) -> dict[date, int]:
         """New followers per day for the last 30 days (the API keeps no more; today excluded)."""
