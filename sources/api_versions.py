@@ -15,6 +15,7 @@ so the warning comes early rather than late.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
@@ -225,3 +226,22 @@ def assess(
         how,
         f"{api.name} {version} is supported until {sunset} ({how}, {left} days)",
     )
+
+
+def doctor_report(environ: Mapping[str, str], today: date) -> tuple[list[str], list[str]]:
+    """``kpi doctor``'s lines about every versioned API (configured or default version) and the
+    problems among them (a sunset or malformed version)."""
+    lines, problems = [], []
+    for api in REGISTRY.values():
+        version = (environ.get(api.setting) or "").strip() or api.default
+        try:
+            status = assess(api, version, today)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        lines.append(
+            f"api version {status.level.value.upper()}: {api.setting}={version}: {status.message}"
+        )
+        if status.level is Level.SUNSET:
+            problems.append(status.message)
+    return lines, problems

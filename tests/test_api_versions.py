@@ -163,3 +163,13 @@ def test_the_google_ads_emulator_does_not_serve_a_sunset_version(stack) -> None:
     client = _google(stack, "v22").client()
     with pytest.raises(SourceError, match="GOOGLE_ADS_API_VERSION"):
         client.customer("4815162342")
+
+
+def test_doctor_reports_each_api_and_counts_sunset_or_malformed_versions_as_problems() -> None:
+    lines, problems = api_versions.doctor_report({"GOOGLE_ADS_API_VERSION": "v21"}, CHOSEN_ON)
+    assert len(lines) == 4 and lines[0].startswith("api version SUNSET: GOOGLE_ADS_API_VERSION=v21")
+    assert problems == [assess(GOOGLE_ADS, "v21", CHOSEN_ON).message]
+    _, problems = api_versions.doctor_report({"META_API_VERSION": "27"}, CHOSEN_ON)
+    assert problems and "META_API_VERSION='27'" in problems[0]
+    _, problems = api_versions.doctor_report({}, CHOSEN_ON)
+    assert problems == []
