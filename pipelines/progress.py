@@ -26,19 +26,31 @@ def reports_progress(source: str) -> Callable[[Callable[..., Any]], Callable[...
 
             @functools.wraps(fn)
             def generator(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
-                with reporting(Progress(source, write=context.log.info)):
-                    yield from fn(context, *args, **kwargs)
+                with reporting(Progress(source, write=context.log.info)) as progress:
+                    for event in fn(context, *args, **kwargs):
+                        progress.loaded += _rows_loaded(event)
+                        yield event
 
             return generator
 
         @functools.wraps(fn)
         def function(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
-            with reporting(Progress(source, write=context.log.info)):
-                return fn(context, *args, **kwargs)
+            with reporting(Progress(source, write=context.log.info)) as progress:
+                result = fn(context, *args, **kwargs)
+                progress.loaded += _rows_loaded(result)
+                return result
 
         return function
 
     return decorate
+
+
+def _rows_loaded(event: Any) -> int:
+    """``rows_inserted`` of a materialization (the raw loaders' metadata), else 0."""
+    metadata = getattr(event, "metadata", None) if isinstance(event, dg.MaterializeResult) else None
+    value = (metadata or {}).get("rows_inserted")
+    value = getattr(value, "value", value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def dbt_models_progress(

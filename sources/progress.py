@@ -41,6 +41,7 @@ class Progress:
     days: int = 0
     objects: int = 0
     waited: float = 0.0
+    loaded: int = 0  # rows written to the warehouse (counted by the step, not the client)
     lines: int = 0
     _started: float = field(default=0.0, repr=False)
     _last: float = field(default=0.0, repr=False)
@@ -89,13 +90,16 @@ class Progress:
         parts = [f"{self.requests} requests"]
         if self.pages:
             parts.append(f"{self.pages} pages")
-        parts.append(f"{self.rows:,} rows")
+        if self.pages or self.rows:
+            parts.append(f"{self.rows:,} rows")
         if self.days or self.days_total:
             parts.append(
                 f"{self.days}/{self.days_total} days" if self.days_total else f"{self.days} days"
             )
         if self.objects:
             parts.append(f"{self.objects} objects")
+        if self.loaded:
+            parts.append(f"{self.loaded:,} rows loaded")
         if self.waited:
             parts.append(f"waited {self.waited:.0f} s (throttling/backoff)")
         elapsed = self.clock() - self._started

@@ -123,6 +123,11 @@ def test_a_source_step_writes_progress_lines_to_the_run_log(stack, tmp_path, mon
     assert len(lines) >= 3 and any("working" in m for m in lines)
     assert lines[-1].startswith("progress meta_ads: done after")
     assert "requests" in lines[-1] and "pages" in lines[-1]
+    loaded = sum(
+        event.materialization.metadata["rows_inserted"].value
+        for event in result.get_asset_materialization_events()
+    )
+    assert loaded > 0 and f"{loaded:,} rows loaded" in lines[-1]
 
 
 @dataclass
