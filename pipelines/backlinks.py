@@ -23,6 +23,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_window
 from pipelines.resources import BacklinksResource, WarehouseResource
 
@@ -62,6 +63,7 @@ SCHEMA = pa.schema(
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("backlinks")
 def backlinks_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, backlinks: BacklinksResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -108,8 +109,9 @@ def _ui(args: argparse.Namespace) -> NoReturn:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    """Settings and secret-file checks; exit 1 when something needs fixing."""
+    """Secret files and versioned-API checks; exit 1 when something needs fixing."""
     from pipelines.secret_files import exposed_secret_files, secret_files
+    from sources.api_versions import doctor_report
 
     problems = exposed_secret_files()
     key = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
@@ -120,6 +122,9 @@ def _doctor(args: argparse.Namespace) -> int:
         )
     checked = ", ".join(str(p) for p in secret_files()) or "none present"
     print(f"secret files checked: {checked}")
+    api_lines, api_problems = doctor_report(os.environ, date.today())
+    print(*api_lines, sep="\n")
+    problems += api_problems
     for problem in problems:
         print(f"PROBLEM: {problem}")
     print("ok" if not problems else f"{len(problems)} problem(s)")
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(fn=_ui, dagster_args=[])
     p = sub.add_parser(
-        "doctor", help="check settings and that secret files (.env, the key file) are private"
+        "doctor", help="check that secret files are private and that API versions are not sunset"
     )
     p.set_defaults(fn=_doctor)
     p = sub.add_parser("demo", help="run the whole pipeline on the local emulators")

@@ -27,6 +27,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_window
 from pipelines.resources import WarehouseResource
 from pipelines.social_resources import WordPressResource, kpi_timezone
@@ -103,6 +104,7 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("wordpress")
 def wordpress_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, wordpress: WordPressResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -179,6 +181,7 @@ def wordpress_raw(
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("content_costs")
 def content_costs_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, wordpress: WordPressResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

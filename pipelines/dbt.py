@@ -22,6 +22,7 @@ from pipelines.partitions import (
     single_run_backfill,
     window_dates,
 )
+from pipelines.progress import dbt_models_progress
 from pipelines.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt
 
 __all__ = ["DBT_PROJECT_DIR", "dbt_executable", "dbt_resource", "kpi_dbt_models"]
@@ -69,7 +70,7 @@ def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> It
     start, end = window_dates(context)
     args = ["build", "--vars", json.dumps(dbt_window_vars(start, end))]
     invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
+    yield from dbt_models_progress(context, invocation.stream())
     prune_invocation_folders(invocation.target_path.parent)
 
 

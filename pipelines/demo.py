@@ -22,6 +22,7 @@ import requests
 from pipelines.settings import PROJECT_ROOT, duckdb_path
 from pipelines.venv_tools import prepare_dbt, venv_tool
 from pipelines.warehouse import warehouse_target
+from sources import progress
 from sources.emulators.stack import demo_settings
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
@@ -85,8 +86,8 @@ PROGRESS_EVENTS = ("STEP_SUCCESS", "STEP_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
 
 
 def progress_line(line: str) -> str | None:
-    """The console line for one line of Dagster's run output: step and run outcomes, warnings
-    and errors; None for the rest (debug events, dbt's node lines), which only the log keeps."""
+    """The console line for one line of Dagster's run output: step and run outcomes, warnings,
+    errors and progress lines; None for the rest (debug events, dbt's node lines), which only the log keeps."""
     parts = line.rstrip("\n").split(" - ")
     if len(parts) < 3 or parts[1] != "dagster":
         return None
@@ -95,6 +96,8 @@ def progress_line(line: str) -> str | None:
             return f"  {part.lower():13} {' - '.join(parts[i + 1 :])}"
     if parts[2] in ("WARNING", "ERROR", "CRITICAL"):
         return "  " + " - ".join(parts[2:])
+    if parts[-1].startswith(f"{progress.PREFIX} "):  # a long step's progress (sources.progress)
+        return f"  {parts[-1]}"
     return None
 
 

@@ -17,6 +17,7 @@ import duckdb
 from pipelines import content, ga4, google_ads, hubspot, marketing_costs, meta_ads, stripe
 from pipelines.ingest import arrow_table, load_metadata, window_label
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_keys
 from pipelines.resources import FxResource, WarehouseResource
 
@@ -72,6 +73,7 @@ def currencies_in_warehouse(con: duckdb.DuckDBPyConnection, reporting: str) -> l
     pool=WAREHOUSE_POOL,
     description="ECB euro reference rates for the currencies in the raw tables (FX_BASE_URL).",
 )
+@reports_progress("fx")
 def fx_rates(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, fx: FxResource
 ) -> Iterator[dg.MaterializeResult]:

@@ -25,6 +25,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import LoadResult, replace_keys, replace_window
 from pipelines.resources import GA4Resource, WarehouseResource
 from sources.ga4 import GA4Client, Report, ReportMetadata
@@ -145,6 +146,7 @@ def _quota_metadata(quota: dict[str, Any]) -> dict[str, Any]:
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("ga4")
 def ga4_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, ga4: GA4Resource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

@@ -11,10 +11,23 @@ import dagster as dg
 import pyarrow as pa
 
 from pipelines.ads_resources import GoogleAdsResource, ads_lookback_days
-from pipelines.ingest import configured_check_spec, not_configured, schema_check_spec, window_label
+from pipelines.api_version_check import (
+    CHECK_API_VERSION,
+    api_version_check_spec,
+    check_api_version,
+)
+from pipelines.ingest import (
+    CHECK_SCHEMA,
+    configured_check_spec,
+    not_configured,
+    schema_check_spec,
+    window_label,
+)
 from pipelines.paid_ads import MONEY, AdsPull, load_and_report
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.resources import WarehouseResource
+from sources.api_versions import GOOGLE_ADS
 
 SOURCE = "google_ads"
 # Conversions are attributed back to the click day for up to the conversion window: re-pull it.
@@ -66,11 +79,13 @@ SCHEMAS = {
     check_specs=[
         configured_check_spec(SOURCE, KEYS["campaigns"]),
         schema_check_spec(SOURCE, KEYS["campaigns"]),
+        api_version_check_spec(GOOGLE_ADS, KEYS["campaigns"]),
     ],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("google_ads")
 def google_ads_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, google_ads: GoogleAdsResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -80,11 +95,18 @@ def google_ads_raw(
     missing = google_ads.missing_settings()
     if missing:
         yield from not_configured(
-            context, SOURCE, missing, KEYS.values(), KEYS["campaigns"], window
+            context,
+            SOURCE,
+            missing,
+            KEYS.values(),
+            KEYS["campaigns"],
+            window,
+            other_checks=(CHECK_SCHEMA, CHECK_API_VERSION),
         )
         return
     customers = google_ads.customers()
     client = google_ads.client()
+    yield check_api_version(context, GOOGLE_ADS, client.api_version, KEYS["campaigns"])
     last = end - timedelta(days=1)
     pull = AdsPull()
     for customer in customers:

@@ -28,6 +28,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_keys, replace_window
 from pipelines.resources import WarehouseResource
 from pipelines.resources_business import HubSpotResource, reporting_zone
@@ -99,6 +100,7 @@ DEALS_SCHEMA = pa.schema(
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("hubspot")
 def hubspot_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, hubspot: HubSpotResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

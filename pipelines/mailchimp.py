@@ -28,6 +28,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_window
 from pipelines.resources import MailchimpResource, WarehouseResource
 from pipelines.settings import env
@@ -114,6 +115,7 @@ def lookback_days() -> int:
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("mailchimp")
 def mailchimp_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mailchimp: MailchimpResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

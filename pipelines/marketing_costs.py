@@ -25,6 +25,7 @@ from pipelines.ads_resources import MarketingCostsResource
 from pipelines.ingest import CHECK_CONFIGURED
 from pipelines.paid_ads import MONEY
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_table
 from pipelines.resources import WarehouseResource
 
@@ -192,6 +193,7 @@ def _months_in(start: date, end: date) -> list[date]:
     ],
     description="Monthly marketing costs no API reports (MARKETING_COSTS_PATH), validated.",
 )
+@reports_progress("marketing_costs")
 def marketing_costs(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,

@@ -25,6 +25,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_keys
 from pipelines.resources import WarehouseResource
 from pipelines.social_resources import MentionsResource, kpi_timezone
@@ -121,6 +122,7 @@ def mention_rows(parsed_rows: list[dict[str, Any]], name: str, digest: str) -> l
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("mentions")
 def mentions_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mentions: MentionsResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

@@ -13,10 +13,23 @@ import dagster as dg
 import pyarrow as pa
 
 from pipelines.ads_resources import MetaAdsResource, ads_lookback_days
-from pipelines.ingest import configured_check_spec, not_configured, schema_check_spec, window_label
+from pipelines.api_version_check import (
+    CHECK_API_VERSION,
+    api_version_check_spec,
+    check_api_version,
+)
+from pipelines.ingest import (
+    CHECK_SCHEMA,
+    configured_check_spec,
+    not_configured,
+    schema_check_spec,
+    window_label,
+)
 from pipelines.paid_ads import MONEY, AdsPull, load_and_report
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.resources import WarehouseResource
+from sources.api_versions import META_ADS
 
 SOURCE = "meta_ads"
 # Meta re-attributes conversions for up to 28 days: re-pull them.
@@ -67,11 +80,13 @@ SCHEMAS = {
     check_specs=[
         configured_check_spec(SOURCE, KEYS["campaigns"]),
         schema_check_spec(SOURCE, KEYS["campaigns"]),
+        api_version_check_spec(META_ADS, KEYS["campaigns"]),
     ],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("meta_ads")
 def meta_ads_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, meta_ads: MetaAdsResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -81,11 +96,18 @@ def meta_ads_raw(
     missing = meta_ads.missing_settings()
     if missing:
         yield from not_configured(
-            context, SOURCE, missing, KEYS.values(), KEYS["campaigns"], window
+            context,
+            SOURCE,
+            missing,
+            KEYS.values(),
+            KEYS["campaigns"],
+            window,
+            other_checks=(CHECK_SCHEMA, CHECK_API_VERSION),
         )
         return
     accounts = meta_ads.accounts()
     client = meta_ads.client()
+    yield check_api_version(context, META_ADS, client.api_version, KEYS["campaigns"])
     last = end - timedelta(days=1)
     pull = AdsPull()
     for account in accounts:

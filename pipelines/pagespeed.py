@@ -28,6 +28,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_window
 from pipelines.resources import PageSpeedResource, WarehouseResource
 from pipelines.warehouse import MISSING_RELATION
@@ -112,6 +113,7 @@ def keep_earlier_measurements(
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("pagespeed")
 def pagespeed_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, pagespeed: PageSpeedResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

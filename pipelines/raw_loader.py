@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from pipelines.raw_writers import BATCH, NULL_TYPE, RawWriter, check_castable, quote, writer_for
 from pipelines.warehouse import PgConnection
+from sources import progress
 
 # A DuckDB connection, or PostgreSQL's behind the same API (pipelines.warehouse).
 Connection = duckdb.DuckDBPyConnection | PgConnection
@@ -152,6 +153,7 @@ def replace_window(
     """
 
     def checked(batch: pa.Table) -> pa.Table:
+        progress.current().maybe_write(f"loading {table}")
         for column in ("_account_id", "_partition_date"):
             if column not in batch.column_names:
                 raise ValueError(f"{table}: batch lacks the {column} column")

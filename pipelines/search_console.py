@@ -26,6 +26,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import LoadResult, replace_table, replace_window
 from pipelines.resources import SearchConsoleResource, WarehouseResource
 from sources.search_console import TIME_ZONE
@@ -105,6 +106,7 @@ def keyword_table(keywords: list[str]) -> pa.Table:
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("search_console")
 def search_console_raw(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,

@@ -15,6 +15,11 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from pipelines.api_version_check import (
+    CHECK_API_VERSION,
+    api_version_check_spec,
+    check_api_version,
+)
 from pipelines.ingest import (
     CHECK_SCHEMA,
     arrow_table,
@@ -27,9 +32,11 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import LoadResult, replace_window
 from pipelines.resources import WarehouseResource
 from pipelines.social_resources import LinkedInResource, MetaGraphResource
+from sources.api_versions import LINKEDIN, META_GRAPH
 
 LOOKBACK_DAYS = 3  # insights are restated for about 48 hours
 META_TABLES = {
@@ -143,11 +150,13 @@ def _load(
     check_specs=[
         configured_check_spec("meta_graph", META_KEYS["page_insights"]),
         schema_check_spec("meta_graph", META_KEYS["page_insights"]),
+        api_version_check_spec(META_GRAPH, META_KEYS["page_insights"]),
     ],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("meta_graph")
 def meta_graph_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, meta_graph: MetaGraphResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -157,10 +166,17 @@ def meta_graph_raw(
     missing = meta_graph.missing_settings()
     if missing:
         yield from not_configured(
-            context, "meta_graph", missing, META_KEYS.values(), META_KEYS["page_insights"], window
+            context,
+            "meta_graph",
+            missing,
+            META_KEYS.values(),
+            META_KEYS["page_insights"],
+            window,
+            other_checks=(CHECK_SCHEMA, CHECK_API_VERSION),
         )
         return
     client = meta_graph.client()
+    yield check_api_version(context, META_GRAPH, client.version, META_KEYS["page_insights"])
     last = end - timedelta(days=1)
     accounts = {
         "page_insights": meta_graph.pages(),
@@ -197,11 +213,13 @@ def meta_graph_raw(
     check_specs=[
         configured_check_spec("linkedin", LINKEDIN_KEYS["share_statistics"]),
         schema_check_spec("linkedin", LINKEDIN_KEYS["share_statistics"]),
+        api_version_check_spec(LINKEDIN, LINKEDIN_KEYS["share_statistics"]),
     ],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("linkedin")
 def linkedin_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, linkedin: LinkedInResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -217,10 +235,11 @@ def linkedin_raw(
             LINKEDIN_KEYS.values(),
             LINKEDIN_KEYS["share_statistics"],
             window,
-            other_checks=(CHECK_SCHEMA,),
+            other_checks=(CHECK_SCHEMA, CHECK_API_VERSION),
         )
         return
     client = linkedin.client()
+    yield check_api_version(context, LINKEDIN, client.version, LINKEDIN_KEYS["share_statistics"])
     last = end - timedelta(days=1)
     organizations = linkedin.organizations()
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in LINKEDIN_TABLES}

@@ -25,6 +25,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_window
 from pipelines.resources import WarehouseResource
 from pipelines.resources_business import StripeResource, reporting_zone
@@ -90,6 +91,7 @@ def lookback_days() -> int:
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("stripe")
 def stripe_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, stripe: StripeResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

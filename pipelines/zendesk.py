@@ -30,6 +30,7 @@ from pipelines.ingest import (
     window_label,
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
+from pipelines.progress import reports_progress
 from pipelines.raw_loader import replace_keys, replace_window
 from pipelines.resources import WarehouseResource
 from pipelines.resources_business import ZendeskResource, reporting_zone
@@ -139,6 +140,7 @@ def latest_per_ticket(tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
 )
+@reports_progress("zendesk")
 def zendesk_raw(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, zendesk: ZendeskResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

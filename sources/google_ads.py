@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from sources import api_versions, progress
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -37,7 +38,7 @@ from sources.http import (
 SOURCE = "google_ads"
 DEFAULT_BASE_URL = "https://googleads.googleapis.com"
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
-DEFAULT_API_VERSION = "v21"
+DEFAULT_API_VERSION = api_versions.GOOGLE_ADS.default
 SCOPE = "https://www.googleapis.com/auth/adwords"
 MICROS = Decimal(1_000_000)
 
@@ -399,7 +400,11 @@ class GoogleAdsClient(HttpClient):
                 continue
             if response.status_code >= 400:
                 raise self._request_error(response, path)
-            return parse_stream_body(response.text, f"POST {path}")
+            batches = parse_stream_body(response.text, f"POST {path}")
+            progress.current().add(
+                pages=len(batches), rows=sum(len(b.get("results") or []) for b in batches)
+            )
+            return batches
         raise AssertionError("unreachable")
 
     def _request_error(self, response: requests.Response, path: str) -> SourceError:

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import requests
 
+from sources import progress
+
 log = logging.getLogger("kpi_pipeline.sources")
 
 T = TypeVar("T")
@@ -181,7 +183,9 @@ def call_with_retries(
     while True:
         attempt += 1
         try:
-            return fn()
+            result = fn()
+            progress.current().add(requests=1)
+            return result
         except SourceError:
             raise
         except Exception as exc:
@@ -193,7 +197,7 @@ def call_with_retries(
                 raise describe(exc, attempt) from None
             if on_retry:
                 on_retry(exc, attempt, delay)
-            policy.sleep(delay)
+            progress.current().wait(delay, policy.sleep, f"backing off before retry {attempt}")
             waited += delay
 
 
@@ -396,6 +400,7 @@ def paginate_offset(
             return
         check_page_moved(source, endpoint, "offset", offset, items, previous)
         previous = items
+        progress.current().add(pages=1, rows=len(items))
         yield items
         offset += page_size
         if total is not None and offset >= total:
@@ -413,6 +418,7 @@ def paginate_cursor(
     cursor: str | None = None
     while True:
         items, cursor = fetch(cursor)
+        progress.current().add(pages=1, rows=len(items))
         yield items
         if not cursor:
             return

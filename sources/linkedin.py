@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import requests
 
+from sources import api_versions, progress
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -39,7 +40,7 @@ from sources.meta_graph import day_chunks, reconstruct_followers
 
 SOURCE = "linkedin"
 DEFAULT_BASE_URL = "https://api.linkedin.com"
-DEFAULT_VERSION = "202610"
+DEFAULT_VERSION = api_versions.LINKEDIN.default
 RESTLI_PROTOCOL = "2.0.0"
 MAX_RANGE_DAYS = 90  # "keep the date span to about 1-3 months per call"
 HISTORY_DAYS = 365  # rolling 12 months
@@ -231,6 +232,7 @@ class LinkedInClient(HttpClient):
                 check_page_moved(SOURCE, f"GET /rest/{resource}", "start", offset, batch, previous)
                 previous = batch
                 elements.extend(batch)
+                progress.current().add(pages=1, rows=len(batch))
                 if len(batch) < self.page_size or not has_next(page):
                     break
                 offset += self.page_size

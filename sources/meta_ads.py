@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from sources import api_versions, progress
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -33,7 +34,7 @@ from sources.http import (
 
 SOURCE = "meta_ads"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v21.0"
+DEFAULT_API_VERSION = api_versions.META_ADS.default
 DEFAULT_CONVERSION_ACTION_TYPES = (
     "omni_purchase",
     "purchase",
@@ -397,6 +398,8 @@ class MetaAdsClient(HttpClient):
                     f"({state}, {status.get('async_percent_completion')}%)",
                     fix="re-run later or split the range",
                 )
-            self.retry.sleep(self.poll_interval)
+            progress.current().wait(
+                self.poll_interval, self.retry.sleep, f"async report {run_id}: {state}"
+            )
             waited += self.poll_interval
         return self._pages(self._path(f"{run_id}/insights"), {"limit": str(self.page_limit)})

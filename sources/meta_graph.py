@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from sources import api_versions, progress
 from sources.http import (
     HttpClient,
     QuotaExhaustedError,
@@ -33,7 +34,7 @@ from sources.http import (
 
 SOURCE = "meta_graph"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
-DEFAULT_VERSION = "v21.0"
+DEFAULT_VERSION = api_versions.META_GRAPH.default
 PACIFIC = ZoneInfo("America/Los_Angeles")
 MAX_PAGE_RANGE_DAYS = 90  # "Only 90 days of insights can be viewed at one time"
 INSTAGRAM_FOLLOWER_DAYS = 30  # follower_count: last 30 days only, today excluded
@@ -297,7 +298,11 @@ class MetaGraphClient(HttpClient):
                 },
                 token,
             )
-            rows.extend(parse_time_series(page))
+            parsed = parse_time_series(page)
+            rows.extend(parsed)
+            progress.current().add(
+                pages=1, rows=len(parsed), days=(chunk_end - chunk_start).days + 1
+            )
         return [r for r in rows if start - timedelta(days=1) <= r["date"] <= end]
 
     def page_days(self, page_id: str, start: date, end: date) -> list[dict[str, Any]]:
@@ -335,7 +340,9 @@ class MetaGraphClient(HttpClient):
                 "until": _unix(day + timedelta(days=1)),
             },
         )
-        return parse_total_values(page)
+        values = parse_total_values(page)
+        progress.current().add(pages=1, rows=1, days=1)
+        return values
 
     def instagram_follower_gains(self, account_id: str) -> dict[date, int]:
         """New followers per day for the last 30 days (the API keeps no more; today excluded)."""

@@ -13,6 +13,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from sources.progress import current
+
 
 class RateLimiter:
     """At most ``max_calls`` acquisitions in any window of ``period`` seconds."""
@@ -48,5 +50,5 @@ class RateLimiter:
                     self.waited += waited
                     return waited
                 delay = self.period - (now - self._calls[0])
-                self.sleep(delay)
+                current().wait(delay, self.sleep, "client-side rate limit")
                 waited += delay

@@ -23,6 +23,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2 import service_account
 
+from sources import progress
 from sources.http import (
     HttpClient,
     RetryDecision,
@@ -218,6 +219,7 @@ class SearchConsoleClient(HttpClient):
             )
             previous = page_rows
             rows.extend(page_rows)
+            progress.current().add(pages=1, rows=len(page_rows))
             # The end: a page with no rows (no `rows` key), or one shorter than rowLimit.
             if len(page_rows) < self.page_size:
                 return rows, incomplete
@@ -239,6 +241,7 @@ class SearchConsoleClient(HttpClient):
             rows, incomplete = self._paged(site_url, body, QUERY_DIMENSIONS)
             result.query_rows.extend(rows)
             result.first_incomplete_date = incomplete or result.first_incomplete_date
+            progress.current().add(days=1)
             day += timedelta(days=1)
         body = {
             **base,

@@ -171,7 +171,7 @@ def _meta_impressions_as_text(page: dict[str, Any]) -> dict[str, Any]:
 
 def _meta_next(page: dict[str, Any]) -> None:
     paging = page.setdefault("paging", {})
-    paging.setdefault("next", "http://127.0.0.1/v21.0/act_0/insights?after=MQZDZD")
+    paging.setdefault("next", "http://127.0.0.1/v27.0/act_0/insights?after=MQZDZD")
 
 
 def _meta_throttle(code: int, minutes: int, times: int) -> Fault:

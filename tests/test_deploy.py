@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import dagster as dg
 import requests
 import yaml
 
@@ -78,3 +79,50 @@ def test_the_production_profile_is_valid_yaml_with_postgres_queue_and_pool() -> 
     assert config["concurrency"]["pools"]["default_limit"] == 1
     for unit in (ROOT / "deploy" / "systemd").glob("*.service"):
         assert "pipelines.definitions" in unit.read_text()
+
+
+def test_the_production_extra_runs_the_production_instance_on_postgresql(
+    tmp_path, monkeypatch
+) -> None:
+    """`pip install -e '.[production]'` (part of `.[dev]`) + deploy/dagster.production.yaml: the
+    instance stores runs and events in a throwaway PostgreSQL server."""
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+
+    from pipelines.pg_local import PORT, SUPERUSER, remove, start_local_postgres
+
+    server = start_local_postgres()
+    try:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text(
+            (ROOT / "deploy" / "dagster.production.yaml").read_text()
+        )
+        for name, value in {
+            # no host in the URL: libpq falls back to PGHOST, the server's unix socket directory
+            "DAGSTER_PG_HOST": "",
+            "PGHOST": str(server.directory),
+            "DAGSTER_PG_PORT": str(PORT),
+            "DAGSTER_PG_DB": "kpi",
+            "DAGSTER_PG_USER": SUPERUSER,
+            "DAGSTER_PG_PASSWORD": "unused-with-trust-auth",
+            "DAGSTER_COMPUTE_LOG_DIR": str(tmp_path / "compute_logs"),
+        }.items():
+            monkeypatch.setenv(name, value)
+        instance = dg.DagsterInstance.from_config(str(home))
+        try:
+            assert isinstance(instance.run_storage, PostgresRunStorage)
+            assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+
+            @dg.asset
+            def stored_in_postgres() -> int:
+                return 1
+
+            result = dg.materialize([stored_in_postgres], instance=instance)
+            assert result.success
+            (record,) = instance.get_run_records()
+            assert record.dagster_run.run_id == result.run_id
+            assert instance.get_latest_materialization_event(dg.AssetKey("stored_in_postgres"))
+        finally:
+            instance.dispose()
+    finally:
+        remove(server)

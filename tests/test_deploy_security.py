@@ -350,6 +350,18 @@ def test_kpi_doctor_names_the_readable_key_file_and_fails(tmp_path, monkeypatch,
     assert "missing.json does not exist" in capsys.readouterr().out
 
 
+def test_kpi_doctor_fails_on_a_sunset_api_version(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("pipelines.secret_files.PROJECT_ROOT", tmp_path)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("GOOGLE_ADS_API_VERSION", "v21")  # sunset on 2026-08-05
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "PROBLEM:" in out and "GOOGLE_ADS_API_VERSION" in out
+    monkeypatch.delenv("GOOGLE_ADS_API_VERSION")
+    assert main(["doctor"]) == 0
+    assert "api version" in capsys.readouterr().out
+
+
 def test_the_demos_throwaway_key_is_private_to_its_owner(tmp_path) -> None:
     key = write_demo_service_account(tmp_path / "demo" / "service_account.json", "http://x/token")
     assert key.stat().st_mode & 0o777 == 0o600

@@ -91,7 +91,7 @@ REAL_429 = {
         "status": "RESOURCE_EXHAUSTED",
         "details": [
             {
-                "@type": "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure",
+                "@type": "type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
                 "errors": [
                     {
                         "errorCode": {"quotaError": "RESOURCE_EXHAUSTED"},
@@ -318,7 +318,7 @@ def test_a_wrong_developer_token_is_refused_and_never_printed(stack, waits) -> N
 
 
 def test_the_api_version_is_pinned_and_configurable(stack, waits) -> None:
-    make_client(stack, waits, api_version="v20").campaign_days(US, START, START)
-    assert stack.server.count(r"^/v20/customers/4815162342/googleAds:searchStream$") == 1
+    make_client(stack, waits, api_version="v25").campaign_days(US, START, START)
+    assert stack.server.count(r"^/v25/customers/4815162342/googleAds:searchStream$") == 1
     with pytest.raises(SourceError, match="GOOGLE_ADS_API_VERSION"):
         make_client(stack, waits, api_version="v9").campaign_days(US, START, START)

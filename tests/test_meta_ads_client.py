@@ -125,7 +125,7 @@ EXAMPLE_2 = {
     ],
     "paging": {
         "cursors": {"before": "MAZDZD", "after": "MQZDZD"},
-        "next": "https://graph.facebook.com/v21.0/act_798085168510957/insights?access_token=...&level=campaign&time_increment=1&limit=2&after=MQZDZD",
+        "next": "https://graph.facebook.com/v27.0/act_798085168510957/insights?access_token=...&level=campaign&time_increment=1&limit=2&after=MQZDZD",
     },
 }
 
@@ -333,7 +333,7 @@ def test_a_long_range_uses_the_async_report_job(stack, waits) -> None:
 def test_a_failed_async_job_fails_the_pull_naming_the_run(stack, waits) -> None:
     stack.server.inject(
         Fault(
-            path=r"/v21\.0/\d+$",
+            path=r"/v27\.0/\d+$",
             status=200,
             body={"id": "1", "async_status": "Job Failed", "async_percent_completion": 10},
         )

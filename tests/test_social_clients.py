@@ -71,8 +71,8 @@ PAGE_INSIGHTS = {
         }
     ],
     "paging": {
-        "previous": "https://graph.facebook.com/v21.0/104000000000001/insights?since=1740556800",
-        "next": "https://graph.facebook.com/v21.0/104000000000001/insights?since=1741420800",
+        "previous": "https://graph.facebook.com/v27.0/104000000000001/insights?since=1740556800",
+        "next": "https://graph.facebook.com/v27.0/104000000000001/insights?since=1741420800",
     },
 }
 
@@ -215,7 +215,7 @@ def test_an_expired_token_is_not_retried_and_says_how_to_fix_it(stack, meta) -> 
 
 def test_a_deprecated_metric_names_the_metric_lists_to_update(stack, meta) -> None:
     response = requests.get(
-        f"{stack.server.base_url}/v21.0/{INSTAGRAM}/insights",
+        f"{stack.server.base_url}/{meta.version}/{INSTAGRAM}/insights",
         params={"metric": "impressions", "period": "day", "since": 1, "until": 2},
         headers={"Authorization": f"Bearer {DEMO_META_TOKEN}"},
         timeout=5,

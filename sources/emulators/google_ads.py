@@ -22,7 +22,7 @@ from sources.emulators.google_auth import GoogleAuth
 from sources.emulators.server import EmulatorServer, Request, Response
 
 SEARCH_STREAM = r"/(?P<version>v\d+)/customers/(?P<customer>[^/]+)/googleAds:searchStream"
-SUPPORTED_VERSIONS = {"v19", "v20", "v21", "v22"}
+SUPPORTED_VERSIONS = {"v23", "v24", "v25", "v26"}  # served on 2026-12-02 (v22 sunset 2026-10-07)
 DEMO_DEVELOPER_TOKEN = "emulatorDevToken0123456"  # 22 characters like a real one
 DEMO_CLIENT_ID = "1000000000-emulator.apps.googleusercontent.com"
 DEMO_CLIENT_SECRET = "GOCSPX-emulator-client-secret"
@@ -66,7 +66,7 @@ def ads_failure(
                 "status": status,
                 "details": [
                     {
-                        "@type": "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure",
+                        "@type": "type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
                         "errors": [error],
                         "requestId": secrets.token_urlsafe(16),
                     }

@@ -1,6 +1,7 @@
 """Meta Marketing API emulator: ad account node, ``act_{id}/insights`` (sync and async jobs).
 
-Answers like Graph API v21.0: every number a string, ``actions`` / ``action_values`` arrays omitted
+Answers like Marketing API v27.0 (versions Meta still serves on 2026-12-02: v25.0, v26.0,
+v27.0; an expired one answers error 2635 like the real API): every number a string, ``actions`` / ``action_values`` arrays omitted
 when empty, a purchase reported under several aliases (``omni_purchase``, ``purchase``,
 ``offsite_conversion.fb_pixel_purchase``), cursor paging whose last page has cursors but no
 ``next`` (and a first page shorter than ``limit`` that is not the last), usage headers on every
@@ -31,6 +32,7 @@ REPORT_RUN_INSIGHTS = rf"/{VERSION}/(?P<run>\d+)/insights"
 DEMO_ACCESS_TOKEN = "EAAGemulatorSystemUserToken0123456789abcdef"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
+SERVED_VERSIONS = ("v25.0", "v26.0", "v27.0")
 DEFAULT_FIELDS = "account_id,campaign_id,campaign_name,impressions,spend,date_start,date_stop"
 
 
@@ -119,6 +121,7 @@ class MetaAdsEmulator:
     today: Callable[[], date] = date.today
     runs: dict[str, ReportRun] = field(default_factory=dict)
     sync_requests: int = 0
+    versions_seen: list[str] = field(default_factory=list)
 
     def register(self, server: EmulatorServer) -> None:
         server.route("GET", INSIGHTS, self.insights)
@@ -129,6 +132,14 @@ class MetaAdsEmulator:
 
     # Auth and headers ---------------------------------------------------------------------------
     def _denied(self, request: Request) -> Response | None:
+        version = request.match.group("version") if request.match else ""
+        self.versions_seen.append(version)
+        if version not in SERVED_VERSIONS:
+            return graph_error(
+                f"(#2635) You are calling a deprecated version of the Ads API. Please update to "
+                f"the latest version: {SERVED_VERSIONS[-1]}.",
+                2635,
+            )
         header = request.header("authorization") or ""
         token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
         token = token or request.arg("access_token") or request.form().get("access_token")

@@ -104,6 +104,7 @@ class MetaGraphEmulator:
     accounts: tuple[SocialAccount, ...] = SOCIAL_ACCOUNTS
     today: Callable[[], date] = field(default=lambda: datetime.now(UTC).date())
     page_tokens: dict[str, str] = field(default_factory=dict)
+    versions_seen: list[str] = field(default_factory=list)
 
     def register(self, server: EmulatorServer) -> None:
         server.route("GET", VERSION + r"/(?P<node>\d+)/insights", self.insights)
@@ -119,6 +120,8 @@ class MetaGraphEmulator:
         return auth.removeprefix("Bearer ").strip() if auth else request.arg("access_token")
 
     def _auth(self, request: Request, account: SocialAccount | None) -> Response | None:
+        # Meta serves a call to an expired version with the oldest available one: never an error.
+        self.versions_seen.append(request.match.group("version") if request.match else "")
         token = self._token(request)
         if not token:
             return graph_error(

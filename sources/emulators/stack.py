@@ -155,7 +155,7 @@ def build_stack(
     ecb = EcbEmulator()
     ecb.register(server)
     # Graph API: report runs (ads) are tried before Pages and IG accounts (social); both share
-    # /v21.0/{numeric id}.
+    # /v27.0/{numeric id}.
     ads = AdsProgram(company)
     google_ads = GoogleAdsEmulator(ads, auth)
     meta_ads = MetaAdsEmulator(ads)
