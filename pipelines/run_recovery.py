@@ -67,9 +67,19 @@ class Worker:
 
     def is_gone(self) -> bool:
         """True only when this host can tell the process no longer runs (or its pid was reused)."""
-        if self.host != socket.gethostname():
+        if self.host != this_host():
             return False
         return process_started(self.pid) != self.started
+
+
+def this_host() -> str:
+    """The host name, plus the pid namespace when there is one (containers sharing a host name
+    see different processes under the same pids)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # e.g. "pid:[4026531836]"
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()} {namespace}"
 
 
 def process_started(pid: int) -> str | None:
@@ -102,7 +112,7 @@ def process_started(pid: int) -> str | None:
 
 def current_worker() -> Worker:
     pid = os.getpid()
-    return Worker(socket.gethostname(), pid, process_started(pid) or "")
+    return Worker(this_host(), pid, process_started(pid) or "")
 
 
 def worker_of(run: dg.DagsterRun) -> Worker | None:

@@ -1,4 +1,4 @@
-"""A one-asset code location on the project's executor, for the run-recovery tests' CLI runs.
+"""A one-asset code location with the project's run recovery, for the tests' CLI and daemon runs.
 
 Starting it takes seconds, where the real graph takes most of a minute: the tests of how a run
 treats the pool's holders need a real `dagster asset materialize` process, not the whole graph.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.partitions import WAREHOUSE_POOL
-from pipelines.run_recovery import recovering_in_process_executor
+from pipelines.run_recovery import dead_run_recovery, recovering_in_process_executor
 
 
 @dg.asset(pool=WAREHOUSE_POOL)
@@ -17,4 +17,6 @@ def pooled_step() -> int:
     return 1
 
 
-defs = dg.Definitions(assets=[pooled_step], executor=recovering_in_process_executor)
+defs = dg.Definitions(
+    assets=[pooled_step], sensors=[dead_run_recovery], executor=recovering_in_process_executor
+)

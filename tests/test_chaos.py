@@ -2,26 +2,29 @@
 
 One warehouse, one DAGSTER_HOME and no daemon, as an operator's crontab or shell has them. Each
 `dagster asset materialize ... --select '*' --partition-range` run below is killed at a stage
-(SIGKILL, as the OOM killer or a lost machine does; one SIGTERM, as `systemctl stop` does) and the
-next run must get past it: it is itself the run killed at the next stage, so each one shows the
-recovery of its predecessor in its log before it reaches a later stage. The runs killed at the checks
-and at publishing have finished dbt, and the last run finishes: at those three points
-`marts.kpi_values` must equal, row for row, that of one uninterrupted run in its own warehouse.
+(SIGKILL, as the OOM killer or a lost machine does; one SIGTERM, as `systemctl stop` does). The
+next run is started just before the kill, so it waits on the pool behind the doomed run: it must
+notice the death, recover the dead run (its log says so) and go on, and it is itself the run
+killed at the next stage. The runs killed at the checks and at publishing have finished dbt (their
+`marts.kpi_values` is read from a copy of the file taken while they are paused), and the last run
+finishes: at those three points `marts.kpi_values` must equal, row for row, that of one
+uninterrupted run in its own warehouse (run alongside).
 
 Stages are reached through tests/chaos_hooks/sitecustomize.py (a test-only pause, on the killed
 run's PYTHONPATH only) or, for dbt, from the run's own event log (its first dbt model
-materialized). GA4 and the ECB rates over two days keep it to about eight runs of the graph.
+materialized). GA4 and the ECB rates over two days keep it to eight runs of the graph.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,6 +56,7 @@ class Deployment:
     home: Path
     env: dict[str, str]
     logs: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def warehouse(self) -> Path:
@@ -63,7 +67,7 @@ class Deployment:
 
     def start(self, name: str, **env: str) -> subprocess.Popen[bytes]:
         with (self.logs / f"{name}.log").open("wb") as log:
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 [
                     DAGSTER,
                     *("asset", "materialize", "-m", "pipelines.definitions"),
@@ -74,6 +78,8 @@ class Deployment:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        self.processes.append(process)
+        return process
 
     def output(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
@@ -168,6 +174,24 @@ STAGES = [
 ]
 
 
+def hooks(root: Path, stage: str) -> dict[str, str]:
+    """The environment that pauses a run at ``stage`` (tests/chaos_hooks); none for dbt."""
+    if stage in ("dbt", "dbt_sigterm", "final"):
+        return {}
+    marker = root / f"{stage}.reached"
+    return {"PYTHONPATH": str(HOOKS), "KPI_CHAOS_STAGE": stage, "KPI_CHAOS_MARKER": str(marker)}
+
+
+def snapshot_kpi_values(warehouse: Path, directory: Path) -> list[tuple]:
+    """``marts.kpi_values`` as a crash would leave it: the file (and its WAL) copied while the
+    paused run holds it, opened elsewhere."""
+    directory.mkdir()
+    for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        if path.exists():
+            shutil.copy(path, directory / path.name)
+    return query(directory / warehouse.name, KPI_VALUES)
+
+
 @pytest.fixture(scope="module")
 def chaos(tmp_path_factory) -> Iterator[Chaos]:
     root = tmp_path_factory.mktemp("chaos")
@@ -175,48 +199,43 @@ def chaos(tmp_path_factory) -> Iterator[Chaos]:
     stack.pin_business_clock(datetime(2025, 3, 6, tzinfo=UTC))
     stack.server.start()
     settings = {k: v for k, v in stack.env().items() if k.startswith(("GA4_", "GOOGLE_", "FX_"))}
+    # The uninterrupted run has its own instance and warehouse: it runs alongside the chain.
+    reference = deployment(root / "uninterrupted", settings)
+    chaos = deployment(root / "chaos", settings)
     try:
-        reference = deployment(root / "uninterrupted", settings)
-        run = reference.start("uninterrupted")
-        assert run.wait(timeout=RUN_TIMEOUT) == 0, reference.output("uninterrupted")[-3000:]
-        baseline = reference.kpi_values()
-
-        chaos = deployment(root / "chaos", settings)
+        uninterrupted = reference.start("uninterrupted")
         victims: list[Victim] = []
         values: dict[str, list[tuple]] = {}
         with chaos.instance() as instance:
-            for stage, step, signum in STAGES:
-                marker = root / f"{stage}.reached"
-                hooked = stage in ("extraction", "loading", "checks", "publishing")
-                hook_env = (
-                    {
-                        "PYTHONPATH": str(HOOKS),
-                        "KPI_CHAOS_STAGE": stage,
-                        "KPI_CHAOS_MARKER": str(marker),
-                    }
-                    if hooked
-                    else {}
-                )
-                process = chaos.start(stage, **hook_env)
+            process = chaos.start(STAGES[0][0], **hooks(root, STAGES[0][0]))
+            for index, (stage, step, signum) in enumerate(STAGES):
                 try:
                     run_id = wait_for(lambda p=process: run_of(instance, p), process, "run")
-                    if hooked:
-                        wait_for(marker.exists, process, f"the {stage} stage")
-                    else:
+                    if stage == "dbt" or stage == "dbt_sigterm":
                         wait_for(lambda r=run_id: dbt_is_building(instance, r), process, "dbt")
+                    else:
+                        wait_for((root / f"{stage}.reached").exists, process, f"the {stage} stage")
                     assert step in steps_in_progress(instance, run_id), stage
+                    if stage in ("checks", "publishing"):  # dbt finished in this run
+                        values[stage] = snapshot_kpi_values(chaos.warehouse, root / stage)
+                    # The next run starts now and waits on the pool behind this one; once this one
+                    # is killed, it must notice, recover it and go on.
+                    following = STAGES[index + 1][0] if index + 1 < len(STAGES) else "final"
+                    next_process = chaos.start(following, **hooks(root, following))
                     process.send_signal(signum)
                     process.wait(timeout=RUN_TIMEOUT)
                 finally:
                     process.kill()
                 victims.append(Victim(stage, run_id, signum))
-                if stage in ("checks", "publishing"):  # dbt finished in this run
-                    values[stage] = chaos.kpi_values()
-            final = chaos.start("final")
-            assert final.wait(timeout=RUN_TIMEOUT) == 0, chaos.output("final")[-3000:]
+                process = next_process
+            assert process.wait(timeout=RUN_TIMEOUT) == 0, chaos.output("final")[-3000:]
             values["final"] = chaos.kpi_values()
-        yield Chaos(baseline, chaos, victims, values)
+        assert uninterrupted.wait(timeout=RUN_TIMEOUT) == 0, reference.output("uninterrupted")
+        yield Chaos(reference.kpi_values(), chaos, victims, values)
     finally:
+        for process in reference.processes + chaos.processes:
+            process.kill()
+            process.wait()
         stack.server.stop()
 
 

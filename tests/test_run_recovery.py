@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from pipelines.run_recovery import (
     process_started,
     recover_dead_runs,
     recovering_in_process_executor,
+    this_host,
     wait_warn_seconds,
 )
 
@@ -61,7 +61,7 @@ def instance(home: Path) -> Iterator[dg.DagsterInstance]:
 def dead_worker(**env: str) -> Worker:
     """The identity of a process that ran on this host and was killed."""
     process = subprocess.Popen(["sleep", "60"], env={**os.environ, **env})
-    worker = Worker(socket.gethostname(), process.pid, process_started(process.pid) or "")
+    worker = Worker(this_host(), process.pid, process_started(process.pid) or "")
     process.kill()
     process.wait()
     return worker
@@ -286,6 +286,36 @@ def test_the_cli_run_says_who_holds_the_pool_while_it_waits(home, instance, tmp_
         run.kill()
     assert run.returncode == 0, output[-3000:]
     assert f"held by run {holder}" in output
+
+
+def test_the_daemon_recovers_a_dead_run_by_itself(home, instance, tmp_path) -> None:
+    """Under the daemon nothing may wait for a next run: the sensor (on by default) recovers."""
+    dead = started_run(instance, dead_worker(), step="kpi_dbt_models")
+    log = tmp_path / "daemon.log"
+    with log.open("wb") as out:
+        daemon = subprocess.Popen(
+            [f"{DAGSTER}-daemon", "run", "-m", "tests.run_recovery_defs"],
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "DAGSTER_HOME": str(home),
+                "PYTHONPATH": str(ROOT),
+                "PYTHONWARNINGS": "ignore",
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while status(instance, dead) != dg.DagsterRunStatus.FAILURE:
+            assert daemon.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(1)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+    assert holders(instance) == set()
+    assert failure_message(instance, dead).startswith(f"{LOG_PREFIX} run {dead}")
 
 
 def test_processes_started_in_different_directories_share_one_instance(home, tmp_path) -> None:
