@@ -258,6 +258,7 @@ def test_the_cli_run_recovers_a_dead_holder_before_it_waits(home, instance, tmp_
     output = run.communicate(timeout=300)[0]
     assert run.returncode == 0, output[-3000:]
     assert f"{LOG_PREFIX} run {dead}" in output
+    assert "blocked by limit" not in output  # recovered before its step asked for the slot
     assert status(instance, dead) == dg.DagsterRunStatus.FAILURE
     (new,) = [r for r in instance.get_runs() if r.run_id != dead and r.job_name == "__ASSET_JOB"]
     assert new.status == dg.DagsterRunStatus.SUCCESS
