@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from dagster._core.instance.ref import InstanceRef
 
 from pipelines.definitions import defs
@@ -345,3 +346,23 @@ def test_processes_started_in_different_directories_share_one_instance(home, tmp
         assert list(cwd.iterdir()) == []  # nothing of the instance lands in the working dir
     assert counts == ["3", "3"]
     assert (home / "history").is_dir()
+
+
+def relative_base_dirs(config: object) -> list[str]:
+    """Every ``base_dir`` given as a relative path anywhere in an instance config."""
+    if isinstance(config, dict):
+        found = [
+            value
+            for key, value in config.items()
+            if key == "base_dir" and isinstance(value, str) and not Path(value).is_absolute()
+        ]
+        return found + [d for value in config.values() for d in relative_base_dirs(value)]
+    return []
+
+
+@pytest.mark.parametrize("profile", ["dagster.yaml", "deploy/dagster.production.yaml"])
+def test_both_instance_profiles_monitor_runs_and_anchor_their_paths(profile: str) -> None:
+    config = yaml.safe_load((ROOT / profile).read_text())
+    monitoring = config["run_monitoring"]
+    assert monitoring["enabled"] and monitoring["free_slots_after_run_end_seconds"] > 0
+    assert relative_base_dirs(config) == []
