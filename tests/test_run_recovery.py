@@ -230,8 +230,10 @@ def test_the_wait_warning_setting_is_checked(monkeypatch) -> None:
         wait_warn_seconds()
 
 
-def test_the_code_location_runs_on_the_recovering_executor() -> None:
-    assert defs.executor is recovering_in_process_executor
+def test_every_job_of_the_code_location_runs_on_the_recovering_executor() -> None:
+    jobs = [defs.resolve_job_def("kpi_daily"), defs.resolve_job_def("kpi_freshness")]
+    for job in [*jobs, defs.resolve_implicit_global_asset_job_def()]:
+        assert job.executor_def is recovering_in_process_executor, job.name
 
 
 def materialize(home: Path, cwd: Path, **env: str) -> subprocess.Popen[str]:
