@@ -35,6 +35,7 @@ from pipelines.resources import (
 from pipelines.resources_business import HubSpotResource, StripeResource, ZendeskResource
 from pipelines.revisions import kpi_revisions
 from pipelines.run_alerts import kpi_run_health_sensor
+from pipelines.run_recovery import dead_run_recovery, recovering_in_process_executor
 from pipelines.schedules import daily_job, kpi_daily_schedule
 from pipelines.search_console import search_console_raw
 from pipelines.secret_files import warn_about_exposed_secret_files
@@ -82,10 +83,11 @@ defs = dg.Definitions(
     asset_checks=[kpi_checks, source_freshness_checks, ga4_revenue_reconciles_with_stripe],
     jobs=[daily_job, freshness_job],
     schedules=[kpi_daily_schedule, kpi_freshness_schedule],
-    sensors=[kpi_alert_sensor, kpi_run_health_sensor],
+    sensors=[kpi_alert_sensor, kpi_run_health_sensor, dead_run_recovery],
     # Every step that matters queues on the single-slot warehouse pool anyway: one process per
-    # run is faster than a process per step and keeps one DuckDB writer per run.
-    executor=dg.in_process_executor,
+    # run is faster than a process per step and keeps one DuckDB writer per run. Before its steps
+    # (and while they wait on the pool) a run fails runs whose process died, freeing their slots.
+    executor=recovering_in_process_executor,
     resources={
         "warehouse": WarehouseResource(),
         "ga4": GA4Resource(),

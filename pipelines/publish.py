@@ -48,8 +48,10 @@ def publish(con: duckdb.DuckDBPyConnection, target_dir: Path) -> dict[str, int]:
     parquet_dir = target_dir / "marts"
     parquet_dir.mkdir(parents=True, exist_ok=True)
     database = target_dir / "marts.duckdb"
+    # What a publisher killed mid-copy left (the pool lets one publisher run at a time).
+    for leftover in [*target_dir.glob(".marts.duckdb.*.tmp*"), *parquet_dir.glob(".*.parquet.tmp")]:
+        leftover.unlink(missing_ok=True)
     staging = target_dir / f".marts.duckdb.{os.getpid()}.tmp"
-    staging.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     con.execute(f"attach '{staging}' as published").fetchall()
     try:
