@@ -297,6 +297,7 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
         for name in secret_names(set(settings))
         for fragment in secret_fragments(name, settings[name], public)
     }
+    assert set(fragments.values()) == secret_names(set(settings))  # each keeps a piece
     fragments |= {
         f: "a Google access token"
         for t in stack.auth._tokens
