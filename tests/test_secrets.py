@@ -115,19 +115,23 @@ def secret_values(name: str, value: str) -> set[str]:
 
 
 def secret_fragments(name: str, value: str, public: Iterable[str] = ()) -> set[str]:
-    """The first and last ``FRAGMENT`` characters of each secret string of one setting.
+    """The shortest start and end (``FRAGMENT`` characters or more) of each secret of one setting.
 
-    Any longer prefix or suffix contains one of them, so these find every cut of a secret that
-    keeps ``FRAGMENT`` characters or more. The start of a URL (a webhook's, or a credentials
-    file's ``token_uri``) is no secret: a webhook's last path segment, the token, is cut instead.
-    A piece that a ``public`` (non-secret) value also holds identifies nothing and is left out
-    (a demo key's digit run ``23456789`` inside an ad account id).
+    A cut that keeps a longer start or end of a secret contains one of these, so they find every
+    such cut. A piece that a ``public`` (non-secret) value also holds identifies nothing, so it is
+    lengthened until none does (the demo developer token's ``emulator`` is in the client id). The
+    start of a URL (a webhook's, or a credentials file's ``token_uri``) is no secret: a webhook's
+    last path segment, the token, is cut instead.
     """
     values = {v for v in secret_values(name, value) if not URL_START.match(v)}
     if URL_START.match(value):
         values = {urlsplit(value).path.rsplit("/", 1)[-1]}
-    pieces = {f for v in values if len(v) > FRAGMENT for f in (v[:FRAGMENT], v[-FRAGMENT:])}
-    return {f for f in pieces if not any(f in p for p in public)}
+    pieces = set()
+    for secret in values:
+        for end in (lambda k, s=secret: s[:k], lambda k, s=secret: s[-k:]):
+            distinct = (end(k) for k in range(FRAGMENT, len(secret)))
+            pieces.add(next((p for p in distinct if not any(p in v for v in public)), secret))
+    return pieces
 
 
 def files_under(*roots: Path) -> list[Path]:
