@@ -216,24 +216,31 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def provider_message(response: requests.Response) -> str:
-    """The provider's own error text, from the common JSON error envelopes or the raw body."""
+    """The provider's own error text, from the common JSON error envelopes or the raw body.
+
+    Secrets are masked before it is cut to 500 characters: a cut never keeps a piece of one.
+    """
+    return redact(_error_text(response))[:500]
+
+
+def _error_text(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:500]
+        return response.text
     if isinstance(body, list) and body:
         body = body[0]
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
-            return str(error.get("message") or error.get("status") or error)[:500]
+            return str(error.get("message") or error.get("status") or error)
         for key in ("message", "detail", "error_description", "error", "title"):
             if body.get(key):
-                return str(body[key])[:500]
+                return str(body[key])
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return str(errors[0].get("message") or errors[0])[:500]
-    return json.dumps(body)[:500]
+            return str(errors[0].get("message") or errors[0])
+    return json.dumps(body)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class FaultTarget:
     quota: list[Fault] | None = None  # exhausted daily quota: fails fast
     new_field: Callable[[Any], Any] | None = None  # JSON transform adding a field
     new_field_column: str | None = None
+    new_field_value: Any = None  # the value the transform sends: the column must hold it
     # Columns that differ between two clean pulls by design (the moment of the pull).
     volatile: tuple[str, ...] = ()
     # True where the source's contract is that bad data or a spent quota fails only the item it

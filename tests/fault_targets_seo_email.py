@@ -162,6 +162,7 @@ MAILCHIMP = FaultTarget(
     quota=None,
     new_field=_mailchimp_report(_mailchimp_new_count),
     new_field_column="opens_machine_opens",
+    new_field_value=17,
     volatile=("report_as_of",),  # the moment of the pull: reports are lifetime-cumulative
 )
 
@@ -265,6 +266,7 @@ SEARCH_CONSOLE = FaultTarget(
     ],
     new_field=_sc_rows(_sc_new_metric),
     new_field_column="ai_overview_impressions",
+    new_field_value=4.0,
 )
 
 
@@ -456,6 +458,7 @@ AHREFS = FaultTarget(
     ],
     new_field=_ahrefs_metrics(_ahrefs_new_metric),
     new_field_column="live_refdomains_dofollow",
+    new_field_value=812,
 )
 
 TARGETS = [MAILCHIMP, SEARCH_CONSOLE, PAGESPEED, AHREFS]

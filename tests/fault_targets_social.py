@@ -150,6 +150,7 @@ META_GRAPH = FaultTarget(
     quota=[throttle_fault(code=80001, minutes=60, times=10, path=META_INSIGHTS)],
     new_field=_meta_data(_meta_new_metric),
     new_field_column="page_video_views",
+    new_field_value=5,
 )
 
 
@@ -237,6 +238,7 @@ LINKEDIN = FaultTarget(
     quota=[Fault(**{**vars(day_limit_fault(times=10)), "path": LINKEDIN_REST})],
     new_field=_linkedin_elements(_linkedin_new_statistic),
     new_field_column="video_view_count",
+    new_field_value=42,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import duckdb
@@ -81,7 +82,15 @@ def test_report_writes_the_scorecard(warehouse, tmp_path, capsys) -> None:
     make_kpi_values(warehouse)
     assert main(["report"]) == 0
     page = (tmp_path / "reports" / "scorecard.html").read_text()
-    assert 'data-kpi="digital.bounce_rate"' in page
+    tiles = dict(re.findall(r'<article class="tile" data-kpi="([^"]+)"(.*?)</article>', page, re.S))
+    assert set(tiles) == {"digital.bounce_rate", "digital.site_traffic"}  # the KPIs with values
+    bounce, traffic = tiles["digital.bounce_rate"], tiles["digital.site_traffic"]
+    assert '<div class="value">45.00%</div>' in bounce
+    assert '<span class="change bad">▲ 12.5%</span>' in bounce  # higher bounce is worse
+    assert '<div class="value">1,100</div>' in traffic
+    assert '<span class="change good">▲ 10.0%</span>' in traffic
+    assert "week of 2025-03-10" in bounce and "week of 2025-03-10" in traffic
+    assert "<polyline" in bounce and "<polyline" in traffic  # a trend line each
 
 
 def test_the_demo_console_shows_step_and_run_outcomes_and_hides_debug_events() -> None:

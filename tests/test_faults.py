@@ -195,17 +195,28 @@ def test_a_new_field_from_the_api_is_kept(emulators, clean_runs, tmp_path, targe
     )
     try:
         again = rows_of(target.load(emulators, policy(), con, READ_TIMEOUT))
-        columns = {r[0] for r in con.execute(f"describe {target.table}").fetchall()}
-        filled = (
-            target.new_field_column in columns
-            and con.execute(
-                f'select count("{target.new_field_column}") from {target.table}'
-            ).fetchone()[0]
-            > 0
+        columns = dict(
+            con.execute(
+                f"select column_name, column_type from (describe {target.table})"
+            ).fetchall()
         )
-        RESULTS.append(Outcome(target.source, "new field", filled and again.rows == rows, 0))
-        assert target.new_field_column in columns
-        assert filled, "the new column holds the values the API sent"
+        column, sent = target.new_field_column, target.new_field_value
+        values = (
+            con.execute(
+                f'select "{column}" from {target.table} where "{column}" is not null'
+            ).fetchall()
+            if column in columns
+            else []
+        )
+        # every value is the one the API sent, as a number of the JSON's kind (never text)
+        filled = bool(values) and all(v == sent and type(v) is type(sent) for (v,) in values)
+        typed = columns.get(column) == ("BIGINT" if isinstance(sent, int) else "DOUBLE")
+        RESULTS.append(
+            Outcome(target.source, "new field", filled and typed and again.rows == rows, 0)
+        )
+        assert column in columns
+        assert filled, f"the new column holds the value the API sent ({sent!r}): {values[:5]}"
+        assert typed, columns.get(column)
         assert again.rows == rows
     finally:
         emulators.server.clear_faults()

@@ -10,6 +10,7 @@ import email.utils
 import logging
 import secrets as pysecrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -179,17 +180,28 @@ def test_dropped_connection_is_retried_then_succeeds(server, fast_retry):
     assert len(fast_retry.waits) == 1
 
 
-def test_read_timeout_is_retried_then_succeeds(server, fast_retry):
-    server.route("GET", THINGS, lambda r: OK)
-    server.inject(Fault(path=THINGS, kind="timeout", delay=0.6))
-    client = client_for(server, fast_retry, read_timeout=0.2)
+def test_read_timeout_is_retried_then_succeeds(server, fast_retry, caplog):
+    """The first answer stalls until a retry arrives: only a client that gave up on it succeeds."""
+    retried = threading.Event()
+    arrivals: list[Request] = []
 
-    started = time.monotonic()
+    def stall_first(request: Request) -> Response:
+        arrivals.append(request)
+        if len(arrivals) == 1:
+            retried.wait(timeout=30)  # answers only after the retry came, and too late for it
+        else:
+            retried.set()
+        return OK
+
+    server.route("GET", THINGS, stall_first)
+    client = client_for(server, fast_retry, read_timeout=0.5)
+    caplog.set_level(logging.WARNING, logger="kpi_pipeline.sources")
+
     assert client.get_json("/v1/things") == {"items": [1, 2, 3]}
 
-    assert time.monotonic() - started < 0.55  # gave up on the stalled answer, did not wait it out
-    assert server.count(THINGS) == 2
-    assert len(fast_retry.waits) == 1
+    assert retried.is_set()  # a second request came while the first still stalled
+    assert server.count(THINGS) == len(fast_retry.waits) + 1 >= 2
+    assert "Read timed out" in caplog.records[0].getMessage()
 
 
 def test_read_timeout_on_every_attempt_raises_source_error(server, fast_retry):
@@ -307,6 +319,27 @@ def test_secrets_never_appear_in_errors_or_logs_when_the_provider_echoes_them(
     for record in caplog.records:
         _assert_clean(record.getMessage(), api_key, BEARER)
     _assert_clean(caplog.text, api_key, BEARER)
+
+
+@pytest.mark.parametrize("envelope", ["error.message", "message", "plain text"])
+def test_a_secret_cut_by_the_500_character_limit_is_masked_whole(
+    server, fast_retry, api_key, envelope
+):
+    """A provider message that repeats a key across character 500 keeps no piece of it."""
+    text = "x" * (500 - len(api_key) // 2) + api_key + " and more"
+    bodies = {
+        "error.message": {"error": {"code": 400, "message": text}},
+        "message": {"message": text},
+        "plain text": text,
+    }
+    server.route("GET", THINGS, lambda r: Response(400, bodies[envelope]))
+
+    with pytest.raises(SourceError) as info:
+        client_for(server, fast_retry).get_json("/v1/things")
+
+    assert "xxxx" in str(info.value) and "***" in str(info.value)
+    for piece in (api_key[:8], api_key[-8:]):
+        _assert_clean(str(info.value), piece)
 
 
 def test_secret_in_the_url_of_a_connection_error_is_redacted(fast_retry, api_key, caplog):

@@ -6,9 +6,13 @@ can run these long, self-contained runs on the other worker.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +20,11 @@ import dagster as dg
 
 from pipelines.ga4 import ga4_raw
 from pipelines.resources import GA4Resource, WarehouseResource
+from sources.emulators.server import Fault
 from sources.emulators.stack import build_stack
 from tests.e2e import query
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch) -> None:
@@ -37,55 +44,100 @@ def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch
     assert "GA4_PROPERTY_IDS" in configured.description
 
 
+BLOCKED = "blocked by limit for pool duckdb_warehouse"
+WINDOWS = ("2025-03-01...2025-03-02", "2025-03-03...2025-03-04")
+
+
+class Output:
+    """The lines of a process's output as they come, and whether one says a step was blocked."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.blocked = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.append(line)
+            if BLOCKED in line:
+                self.blocked.set()
+
+    def text(self) -> str:
+        self.thread.join(timeout=60)
+        return "".join(self.lines)
+
+
 def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
-    """Two `dagster asset materialize ... --partition-range` processes started together on one
-    warehouse: the `duckdb_warehouse` pool queues their steps instead of a DuckDB lock error."""
+    """Two `dagster asset materialize ... --partition-range` processes on one warehouse: while one
+    holds the `duckdb_warehouse` pool, the other's step is queued, not failed on DuckDB's lock.
+
+    The overlap is made certain: the first GA4 answer (inside a pooled step) is held back until
+    the other process reports a step blocked by the pool."""
     stack = build_stack(tmp_path / "sa.json", properties={"250000001": 1.0})
     stack.pin_business_clock(datetime(2025, 3, 6, tzinfo=UTC))  # Stripe/HubSpot/Zendesk "now"
+    outputs: list[Output] = []
+    started = threading.Event()
+    held: dict[str, object] = {}
+
+    def hold_the_pool(body: dict) -> dict:
+        started.wait(timeout=60)
+        # the answer's dates say whose run this is; the GA4 client waits 120 s for it
+        holder = 0 if re.search(r"2025030[12]", json.dumps(body)) else 1
+        held["window"] = WINDOWS[holder]
+        held["other_blocked"] = outputs[1 - holder].blocked.wait(timeout=100)
+        return body
+
+    stack.server.inject(Fault(r":runReport", kind="transform", transform=hold_the_pool))
     stack.server.start()
+    home = tmp_path / "dagster_home"  # the instance's storage, runs and logs: temporary
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     env = {
         **os.environ,
         # GA4 and FX only: the other sources are not configured, load nothing and WARN, which
         # keeps two full-graph runs short while every asset still takes its turn in the pool.
         **{k: v for k, v in stack.env().items() if k.startswith(("GA4_", "GOOGLE_", "FX_"))},
         "KPI_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
-        "DAGSTER_HOME": str(Path(__file__).resolve().parent.parent),
+        "DAGSTER_HOME": str(home),
         "PYTHONWARNINGS": "ignore",
+        "PYTHONUNBUFFERED": "1",
     }
     dagster = str(Path(sys.executable).parent / "dagster")
+    materialize = [dagster, "asset", "materialize", "-m", "pipelines.definitions", "--select", "*"]
     # Create the instance's storage once first: two processes creating it together on a fresh
-    # checkout race on "table runs already exists" (Dagster's, not the warehouse's).
-    subprocess.run([dagster, "instance", "migrate"], env=env, capture_output=True, check=True)
+    # instance race on "table runs already exists" (Dagster's, not the warehouse's).
+    subprocess.run(
+        [dagster, "instance", "migrate"], cwd=home, env=env, capture_output=True, check=True
+    )
     try:
         runs = [
             subprocess.Popen(
-                [
-                    dagster,
-                    "asset",
-                    "materialize",
-                    "-m",
-                    "pipelines.definitions",
-                    "--select",
-                    "*",
-                    "--partition-range",
-                    window,
-                ],
+                [*materialize, "--partition-range", window],
+                cwd=home,
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-            for window in ("2025-03-01...2025-03-02", "2025-03-03...2025-03-04")
+            for window in WINDOWS
         ]
-        outputs = [run.communicate(timeout=540)[0] for run in runs]
+        outputs.extend(Output(run) for run in runs)
+        started.set()
+        for run in runs:
+            run.wait(timeout=540)
     finally:
         stack.server.stop()
-    for run, output in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, output[-3000:]
-    assert "blocked by limit for pool duckdb_warehouse" in "".join(outputs)
+    texts = [output.text() for output in outputs]
+    for run, text in zip(runs, texts, strict=True):
+        assert run.returncode == 0, text[-3000:]
+    assert held.get("other_blocked"), f"no step of the other run was seen queued: {held}"
+    assert BLOCKED in texts[1 - WINDOWS.index(str(held["window"]))]  # the other process's
     (days,) = query(
         tmp_path / "w.duckdb",
         "select count(distinct period_start) from marts.kpi_values "
         "where grain = 'day' and kpi_id = 'digital.site_traffic' and segment = 'all'",
     )
     assert days[0] == 4
+    assert (home / ".dagster" / "storage" / "history" / "runs.db").is_file()  # state in tmp

@@ -12,6 +12,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -291,17 +292,19 @@ def test_cost_per_lead_has_no_rows_until_marketing_costs_exist(warehouse) -> Non
 
 
 def test_stripe_amounts_use_each_currencys_exponent_and_keep_the_currency(warehouse) -> None:
-    database, _, _ = warehouse
-    rows = query(
-        database,
-        "select currency, amount, amount_minor from raw.stripe__charges "
-        "where currency in ('jpy', 'kwd', 'usd') and amount_minor % 10 <> 0",
-    )
-    seen = {currency for currency, _, _ in rows}
-    assert seen == {"jpy", "kwd", "usd"}
-    for currency, amount, minor in rows:
-        exponent = {"jpy": 0, "kwd": 3}.get(currency, 2)
-        assert amount * 10**exponent == minor, (currency, amount, minor)
+    database, stack, _ = warehouse
+    activity = stack.stripe.activity  # type: ignore[union-attr]
+    company = {c.id: c for d in utc_days_around_window() for c in activity.charges_on(d)}
+    in_window = {i for i, c in company.items() if START <= c.created.astimezone(TZ).date() <= END}
+    rows = query(database, "select id, currency, amount, amount_minor from raw.stripe__charges")
+    assert in_window <= {r[0] for r in rows} <= set(company)
+    for charge_id, currency, amount, minor in rows:
+        charge = company[charge_id]
+        exponent = MINOR_EXPONENT.get(charge.currency, 2)
+        assert (currency, minor) == (charge.currency, charge.amount), charge_id
+        assert amount == Decimal(charge.amount).scaleb(-exponent), (currency, amount, minor)
+    odd = {currency for _, currency, _, minor in rows if minor % 10}  # no trailing zero to hide
+    assert odd >= {"jpy", "kwd", "usd"}
     (currencies,) = query(
         database,
         "select list(distinct currency_code order by currency_code) from marts.fct_sales_daily",
@@ -368,21 +371,23 @@ def test_week_median_is_computed_from_tickets_not_from_daily_medians(warehouse) 
 
 
 def test_reconciliation_check_reports_the_month_and_both_revenues(warehouse) -> None:
-    database, _, result = warehouse
+    _, stack, result = warehouse
     (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == CHECK_NAME]
     metadata = {k: v.value for k, v in evaluation.metadata.items()}
     ga4 = metadata["2025-03 ga4_purchase_revenue"]
     stripe = metadata["2025-03 stripe_revenue"]
-    (expected_ga4,) = query(
-        database,
-        "select sum(purchase_revenue_reporting) from marts.fct_web_traffic_daily "
-        "where date_day between '2025-03-01' and '2025-03-10'",
+    # GA4's purchase revenue of every property and channel, in USD; Stripe's net revenue
+    expected_ga4 = sum(
+        float(stack.company.channel_day(p, day, channel).purchase_revenue)
+        * usd_per_unit(stack.ga4.properties[p].currency_code, day)
+        for day in window_days()
+        for p in PROPERTIES
+        for channel in CHANNEL_GROUPS
     )
-    (expected_stripe,) = query(
-        database, "select sum(net_revenue_reporting) from marts.fct_sales_daily"
-    )
-    assert ga4 == pytest.approx(expected_ga4[0], abs=0.01)
-    assert stripe == pytest.approx(expected_stripe[0], abs=0.01)
+    expected_stripe = sum(m["net"] for m in daily_measures(stack).values())
+    assert expected_ga4 > 0 and expected_stripe > 0
+    assert ga4 == pytest.approx(expected_ga4, abs=0.01)
+    assert stripe == pytest.approx(expected_stripe, abs=0.01)
     assert metadata["2025-03 days_compared"] == 10
     assert "2025-03" in evaluation.description
     assert f"{ga4:,.2f}" in evaluation.description and f"{stripe:,.2f}" in evaluation.description

@@ -1,10 +1,13 @@
 """No configured secret reaches logs, Dagster events, the warehouse or exception messages.
 
 Every source is configured (the demo settings plus alert channels); a clean run builds raw,
-staging and marts, then a faulty run makes several sources fail with error bodies that echo the
-request back (its URL with query, headers and body: where keys, tokens and Basic credentials
-travel), while the others load. Everything the runs left behind is then searched for every secret
-value. The secrets are derived from the settings' names, so a new secret setting is scanned
+staging and marts, then a faulty run makes every API source that authenticates with a secret fail
+with error bodies that echo the request back (its URL with query, headers and body: where keys,
+tokens and Basic credentials travel), while the file-based sources load. Everything the runs left
+behind (logs, Dagster events and compute logs, errors, the warehouse, and the files on disk: dbt
+logs and artifacts, reports, published files) is then searched for every secret value and for the
+first and last characters of each, the part a cut such as the 500-character ``provider_message``
+keeps. The secrets are derived from the settings' names, so a new secret setting is scanned
 without editing this test, and one the test does not configure fails it.
 """
 
@@ -15,7 +18,7 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
@@ -60,10 +63,17 @@ ECHO_FAULTS = [
     (r"/act_\d+/insights$", 400, "meta_ads"),
     (r"/rest/organizationalEntity", 401, "linkedin"),
     (r"/v3/site-explorer/", 403, "ahrefs"),
+    (r"/crm/v3/objects/\w+/search", 401, "hubspot"),
+    (r"/searchAnalytics/query", 403, "search_console"),
+    (r"^/v\d+\.\d+/\d+(/insights)?$", 400, "meta_graph"),
 ]
 FAILING = {"ga4_raw", "stripe_raw", "zendesk_raw", "wordpress_raw", "google_ads_raw"}
 FAILING |= {"meta_ads_raw", "linkedin_raw", "backlinks_raw", "mailchimp_raw"}
-LOADING = {"hubspot_raw", "search_console_raw", "meta_graph_raw", "mentions_raw"}
+FAILING |= {"hubspot_raw", "search_console_raw", "meta_graph_raw"}
+LOADING = {"mentions_raw", "raw__content__costs"}
+# A cut secret: a prefix or suffix this long is reported (a shorter one is not recognisable).
+FRAGMENT = 8
+URL_START = re.compile(r"https?(://|%3A)", re.I)
 
 
 def configured_settings(stack: EmulatorStack) -> dict[str, str]:
@@ -104,6 +114,31 @@ def secret_values(name: str, value: str) -> set[str]:
     return {v for v in values if len(v) >= 8}
 
 
+def secret_fragments(name: str, value: str, public: Iterable[str] = ()) -> set[str]:
+    """The shortest start and end (``FRAGMENT`` characters or more) of each secret of one setting.
+
+    A cut that keeps a longer start or end of a secret contains one of these, so they find every
+    such cut. A piece that a ``public`` (non-secret) value also holds identifies nothing, so it is
+    lengthened until none does (the demo developer token's ``emulator`` is in the client id). The
+    start of a URL (a webhook's, or a credentials file's ``token_uri``) is no secret: a webhook's
+    last path segment, the token, is cut instead.
+    """
+    values = {v for v in secret_values(name, value) if not URL_START.match(v)}
+    if URL_START.match(value):
+        values = {urlsplit(value).path.rsplit("/", 1)[-1]}
+    pieces = set()
+    for secret in values:
+        for end in (lambda k, s=secret: s[:k], lambda k, s=secret: s[-k:]):
+            distinct = (end(k) for k in range(FRAGMENT, len(secret)))
+            pieces.add(next((p for p in distinct if not any(p in v for v in public)), secret))
+    return pieces
+
+
+def files_under(*roots: Path) -> list[Path]:
+    """Every file under ``roots``."""
+    return sorted(path for root in roots for path in root.rglob("*") if path.is_file())
+
+
 def test_every_secret_setting_is_configured_and_scanned(tmp_path) -> None:
     """A new secret setting (in .env.example or the demo settings) is scanned, or this fails."""
     stack = build_stack(tmp_path / "sa.json")  # not started: only its settings are read
@@ -129,6 +164,7 @@ def test_every_secret_setting_is_configured_and_scanned(tmp_path) -> None:
     assert not unclassified, f"classify as secret (SECRET_NAME) or not (NOT_MAYBE): {unclassified}"
     for name in secrets:
         assert secret_values(name, settings[name]), name
+        assert secret_fragments(name, settings[name]), name
     key = secret_values(
         "GOOGLE_APPLICATION_CREDENTIALS", settings["GOOGLE_APPLICATION_CREDENTIALS"]
     )
@@ -144,6 +180,10 @@ def configured(tmp_path, monkeypatch) -> Iterator[tuple[EmulatorStack, dict[str,
     monkeypatch.setenv("KPI_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("KPI_PUBLISH_DIR", str(tmp_path / "published"))
     monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "reports"))
+    # dbt's per-invocation artifacts and logs, here rather than in the shared dbt_project/target
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
+    # both runs' days are recent enough for PageSpeed to measure (it skips older days)
+    monkeypatch.setenv("PAGESPEED_MAX_AGE_DAYS", str(max(CLEAN_DAY, FAULTY_DAY)))
     stack.server.start()
     try:
         yield stack, settings
@@ -199,13 +239,16 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
         # GA4's 503s are retried for at most a second (the default budget is five minutes).
         resources={**(defs.resources or {}), "ga4": GA4Resource(max_retry_seconds=1.0)},
     ).resolve_job_def("kpi_daily")
-    instance = dg.DagsterInstance.ephemeral()
+    # a real instance on disk: its compute logs (each step's stdout and stderr) are scanned too
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    instance = dg.DagsterInstance.local_temp(str(dagster_home))
     today = date.today()
     clean_day = today - timedelta(days=CLEAN_DAY)
     clean = run(job, instance, clean_day, clean_day)
     assert clean.success
-    stack.server.inject(*(Fault(p, kind="echo", status=s, times=10_000) for p, s, _ in ECHO_FAULTS))
-    stack.server.inject(Fault(r"/3\.0/reports", kind="malformed", times=10_000))
+    faults = [Fault(p, kind="echo", status=s, times=10_000) for p, s, _ in ECHO_FAULTS]
+    stack.server.inject(*faults, Fault(r"/3\.0/reports", kind="malformed", times=10_000))
     faulty_day = today - timedelta(days=FAULTY_DAY)
     faulty = run(job, instance, faulty_day, faulty_day)
     assert not faulty.success
@@ -217,10 +260,13 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
     succeeded = {e.step_key for e in faulty.all_events if e.event_type_value == "STEP_SUCCESS"}
     assert succeeded >= LOADING, sorted(LOADING - succeeded)
     errors = "\n".join(error.to_string() for error in failures.values())
-    for _, _, source in ECHO_FAULTS:
-        assert f"[{source}]" in errors or source == "pagespeed", source
+    warehouse, schemas = warehouse_text(tmp_path / "w.duckdb")
+    for fault, (_, _, source) in zip(faults, ECHO_FAULTS, strict=True):
+        assert fault.times < 10_000, f"the echo fault on {source} was never hit"
+        # a step failure, or (PageSpeed) a failed measurement row that keeps the error
+        assert f"[{source}]" in errors + warehouse, source
     # The alert sensor's tick over those runs: its webhook answers 404 echoing the token path.
-    try:
+    with pytest.raises(RuntimeError, match="alert webhook answered 404") as raised:
         kpi_alert_sensor(
             dg.build_sensor_context(
                 instance=instance,
@@ -228,11 +274,8 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
                 resources={"alerts": AlertsResource()},
             )
         )
-        alert_error = ""
-    except Exception as exc:
-        alert_error = "".join(traceback.format_exception(exc))
     assert stack.server.count(r"^/services/"), "the sensor never called the webhook"
-    errors += "\n" + alert_error
+    errors += "\n" + "".join(traceback.format_exception(raised.value))
     events = "\n".join(
         dg.serialize_value(entry)
         for result in (clean, faulty)
@@ -242,11 +285,30 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
     logs = "\n".join(
         [caplog.text, *(r.getMessage() for r in caplog.records), captured.out, captured.err]
     )
-    warehouse, schemas = warehouse_text(tmp_path / "w.duckdb")
     assert {"raw", "staging", "marts"} <= schemas
+    on_disk = files_under(
+        tmp_path / "dbt-target", dagster_home, tmp_path / "reports", tmp_path / "published"
+    )
+    assert {"dbt.log", "run_results.json"} <= {p.name for p in on_disk}  # dbt's, of the runs
+    assert {".out", ".err"} <= {p.suffix for p in on_disk}  # the runs' compute logs
+    # decoded leniently: Dagster's SQLite files and the compute logs are scanned as they are
+    files = "\n".join(path.read_bytes().decode(errors="replace") for path in on_disk)
     # Access tokens the emulated Google token endpoint issued during the runs are secrets too.
     secrets |= dict.fromkeys(stack.auth._tokens, "a Google access token")
+    public = [v for n, v in settings.items() if n not in secret_names(set(settings))]
+    fragments = {
+        fragment: name
+        for name in secret_names(set(settings))
+        for fragment in secret_fragments(name, settings[name], public)
+    }
+    assert set(fragments.values()) == secret_names(set(settings))  # each keeps a piece
+    fragments |= {
+        f: "a Google access token"
+        for t in stack.auth._tokens
+        for f in (t[:FRAGMENT], t[-FRAGMENT:])
+    }
     haystacks = {"logs": logs, "events": events, "errors": errors, "warehouse": warehouse}
+    haystacks["files on disk"] = files
     assert "request rejected" in events and "***" in events  # echoed bodies arrived, redacted
     for where, text in haystacks.items():
         decoded = "\n".join(
@@ -254,5 +316,9 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
         )
         for secret, name in secrets.items():
             assert secret not in text and secret not in decoded, f"{name} leaked into {where}"
+        for fragment, name in fragments.items():
+            assert fragment not in text and fragment not in decoded, (
+                f"a cut piece of {name} ({fragment!r}) leaked into {where}"
+            )
         assert not JWT.search(text), f"a signed JWT (a bearer assertion) leaked into {where}"
     assert len(warehouse) > 10_000 and len(events) > 10_000  # the scan looked at real content

@@ -232,15 +232,21 @@ def test_a_wrong_token_is_a_graph_190_error(stack, fast_retry) -> None:
     assert "EAAwrong-token-000" not in str(caught.value)
 
 
-def test_a_500_code_1_is_retried(stack, meta) -> None:
+def test_a_500_code_1_is_retried(stack, meta, fast_retry) -> None:
     body = {
         "error": {
             "message": "Please reduce the amount of data you're asking for, then retry your request",
             "code": 1,
         }
     }
-    stack.server.inject(Fault(path=r"/insights", status=500, body=body))
-    assert meta.instagram_day(INSTAGRAM, date(2025, 3, 3))["reach"] is not None
+    fault = Fault(path=r"/insights", status=500, body=body)
+    stack.server.inject(fault)
+    day = date(2025, 3, 3)
+    reach = meta.instagram_day(INSTAGRAM, day)["reach"]
+    assert fault.times == 0  # the 500 was answered, then the retry got the day
+    assert stack.server.count(rf"/{INSTAGRAM}/insights") == 2
+    assert len(fast_retry.waits) == 1
+    assert reach == co.social_day(ACCOUNTS["instagram"], day).reach
 
 
 # --------------------------------------------------------------------------------------------------
@@ -381,6 +387,9 @@ def test_paging_stops_when_there_is_no_next_link_even_on_a_full_page(stack, link
 def test_end_of_day_followers_are_rebuilt_from_network_size_and_gains(linkedin) -> None:
     rows = linkedin.follower_statistics(ORG, date(2025, 3, 1), date(2025, 3, 10))
     account = ACCOUNTS["linkedin"]
+    assert [row["date"] for row in rows] == [
+        date(2025, 3, 1) + timedelta(days=i) for i in range(10)
+    ]
     for row in rows:
         day = co.social_day(account, row["date"])
         assert row["followers_end_of_day"] == day.followers
