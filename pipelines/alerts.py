@@ -127,7 +127,7 @@ def post_webhook(url: str, text: str, timeout: float = 10.0) -> None:
     if response.status_code >= 300:
         raise RuntimeError(
             redact(
-                f"alert webhook answered {response.status_code} {response.text[:200]!r}; check "
+                f"alert webhook answered {response.status_code} {redact(response.text)[:200]!r}; check "
                 "KPI_ALERT_WEBHOOK_URL"
             )
         )

@@ -195,7 +195,7 @@ def report_page_to_arrow(body: bytes) -> tuple[pa.Table, ReportMetadata]:
         )
     except pa.ArrowInvalid as exc:
         raise SchemaError(
-            SOURCE, "runReport", f"page is not valid JSON: {exc}", value=body[:120]
+            SOURCE, "runReport", f"page is not valid JSON: {exc}", value=body
         ) from None
     page = table.to_pylist()[0] if "rows" not in table.column_names else None
     if page is not None:  # no rows: small, parse the usual way

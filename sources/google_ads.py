@@ -113,7 +113,7 @@ def parse_stream_body(text: str, endpoint: str = "searchStream") -> list[dict[st
             endpoint,
             "searchStream must answer a JSON array of batches",
             field="(body)",
-            value=str(body)[:120],
+            value=str(body),
         )
     for index, batch in enumerate(body):
         if not isinstance(batch, dict):
@@ -409,7 +409,7 @@ class GoogleAdsClient(HttpClient):
 
     def _request_error(self, response: requests.Response, path: str) -> SourceError:
         body = _json_or_none(response)
-        summary = error_summary(body) or response.text[:300]
+        summary = error_summary(body) or response.text
         fixes = {
             400: "the GAQL query or customer id was rejected; check the API version "
             "(GOOGLE_ADS_API_VERSION) and the customer id",

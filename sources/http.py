@@ -105,7 +105,8 @@ class SourceError(Exception):
         self.source = source
         self.endpoint = redact(endpoint)
         self.status = status
-        self.provider_message = redact(provider_message) if provider_message else None
+        # Masked first, then cut: a cut never keeps a piece of a secret.
+        self.provider_message = redact(provider_message)[:500] if provider_message else None
         self.field = field
         self.value = value
         self.fix = fix
@@ -363,7 +364,7 @@ class HttpClient:
                 path,
                 "response is not valid JSON (truncated or malformed page)",
                 status=response.status_code,
-                value=response.text[:120],
+                value=response.text,
             ) from None
 
 

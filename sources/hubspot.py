@@ -264,7 +264,7 @@ class HubSpotClient(HttpClient):
                 f"{object_type}/search",
                 "no results list",
                 field="results",
-                value=str(page)[:120],
+                value=str(page),
             )
         return page
 

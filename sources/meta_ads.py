@@ -207,7 +207,7 @@ def parse_insights_page(
     data = page.get("data")
     if not isinstance(data, list):
         raise SchemaError(
-            SOURCE, "insights", "page has no data array", field="data", value=str(page)[:120]
+            SOURCE, "insights", "page has no data array", field="data", value=str(page)
         )
     types = list(conversion_types)
     rows = [parse_insights_row(row, types) for row in data]
@@ -387,7 +387,7 @@ class MetaAdsClient(HttpClient):
                     SOURCE,
                     f"GET {self._path(run_id)}",
                     f"async insights job {run_id} ended as {state!r}",
-                    provider_message=str(status)[:300],
+                    provider_message=str(status),
                     fix="re-run the partition; for very long ranges split the backfill",
                 )
             if waited >= self.max_poll_wait:

@@ -25,6 +25,7 @@ from sources.http import (
     SourceError,
     optional_number,
     provider_message,
+    redact,
     register_secret,
 )
 
@@ -102,7 +103,7 @@ def parse_run(payload: dict[str, Any]) -> dict[str, Any]:
     runtime_error = result.get("runtimeError")
     if runtime_error or score is None or row["lcp_ms"] is None:
         message = (runtime_error or {}).get("message") or "Lighthouse returned no score or LCP"
-        row.update(status="failed", error=str(message)[:500])
+        row.update(status="failed", error=redact(message)[:500])
     else:
         row.update(status="ok", error=None)
     return row
@@ -193,5 +194,5 @@ def failed(message: str) -> dict[str, Any]:
         "lighthouse_version": None,
         "analysis_utc_timestamp": None,
         "status": "failed",
-        "error": message[:500],
+        "error": redact(message)[:500],
     }

@@ -156,7 +156,7 @@ def parse_export_page(page: Any, tz: ZoneInfo) -> ExportPage:
             EXPORT,
             "not an incremental export page",
             field="tickets/end_of_stream",
-            value=str(page)[:120],
+            value=str(page),
         )
     # Sideloaded metric sets may also come as a top-level list keyed by ticket_id.
     metric_sets = {
@@ -246,7 +246,7 @@ class ZendeskClient(HttpClient):
                     RATINGS,
                     "no satisfaction_ratings list",
                     field="satisfaction_ratings",
-                    value=str(page)[:120],
+                    value=str(page),
                 )
             meta = page.get("meta") or {}
             rows = [parse_rating(r, tz) for r in page["satisfaction_ratings"]]

@@ -342,6 +342,18 @@ def test_a_secret_cut_by_the_500_character_limit_is_masked_whole(
         _assert_clean(str(info.value), piece)
 
 
+@pytest.mark.parametrize("cut_at", [120, 300, 500])
+def test_source_error_masks_a_value_or_provider_text_before_cutting_it(api_key, cut_at) -> None:
+    """Callers pass whole pages and bodies: SourceError masks, then cuts (value 200, text 500)."""
+    text = "y" * (cut_at - len(api_key) // 2) + api_key + " trailing"
+    error = SourceError("acme", "GET /v1/things", "bad page", value=text, provider_message=text)
+
+    assert "***" in str(error) and "***" in (error.provider_message or "")
+    for piece in (api_key[:8], api_key[-8:]):
+        _assert_clean(str(error), piece)
+        _assert_clean(error.provider_message or "", piece)
+
+
 def test_secret_in_the_url_of_a_connection_error_is_redacted(fast_retry, api_key, caplog):
     caplog.set_level(logging.DEBUG, logger="kpi_pipeline.sources")
     with socket.socket() as sock:  # a port nobody listens on
