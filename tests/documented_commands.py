@@ -61,8 +61,8 @@ def commands_in(path: Path) -> list[Command]:
 
 
 def documented_commands() -> list[Command]:
-    """Every command of README.md and docs/*.md, in file order."""
-    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    """Every command of README.md and docs/**/*.md, in file order."""
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
     return [command for path in files for command in commands_in(path)]
 
 

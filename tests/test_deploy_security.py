@@ -64,7 +64,7 @@ def shipped_deployment_files() -> list[Path]:
     files = [p for p in (ROOT / "deploy").rglob("*") if p.is_file()]
     files += [p for p in (ROOT / "scripts").iterdir() if p.is_file()]
     files += [p for p in (ROOT / ".ci").iterdir() if p.is_file()]
-    return sorted([*files, ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+    return sorted([*files, ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 
 
 @pytest.mark.parametrize(

@@ -349,7 +349,7 @@ def test_the_scorecard_renders_in_chromium_with_tiles_and_charts_and_no_errors(
 
 def test_every_mart_column_is_described_in_the_dbt_docs(warehouse) -> None:
     """Every column of every dbt model in `marts`; tables Python assets write there (for example
-    `marts.kpi_revisions`) are not dbt nodes and are documented in README.md instead."""
+    `marts.kpi_revisions`) are not dbt nodes and are documented in docs/bi.md instead."""
     database, _ = warehouse
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
     documented = {
