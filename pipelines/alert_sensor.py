@@ -27,6 +27,30 @@ from sources.http import register_secret
 
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
 MAX_RUNS_PER_TICK = 25
+NO_CHANNEL = "no alert channel configured: set KPI_ALERT_WEBHOOK_URL and/or KPI_ALERT_SMTP_HOST"
+FIRST_TICK = "first tick: alerting on runs that finish from now on"
+
+
+def newest_finished_at(instance: dg.DagsterInstance) -> float:
+    """When the newest finished run finished (0.0 without one): where a new sensor starts."""
+    newest = instance.get_run_records(
+        filters=dg.RunsFilter(statuses=FINISHED), limit=1, order_by="update_timestamp"
+    )
+    return newest[0].update_timestamp.timestamp() if newest else 0.0
+
+
+def finished_runs_after(instance: dg.DagsterInstance, after: float) -> list[dg.RunRecord]:
+    """Runs that finished after ``after`` (a timestamp), oldest first, one tick's worth."""
+    return list(
+        instance.get_run_records(
+            filters=dg.RunsFilter(
+                statuses=FINISHED, updated_after=datetime.fromtimestamp(after, UTC)
+            ),
+            order_by="update_timestamp",
+            ascending=True,
+            limit=MAX_RUNS_PER_TICK,
+        )
+    )
 
 
 class AlertsResource(dg.ConfigurableResource):
@@ -149,26 +173,14 @@ def kpi_alert_sensor(
     context: dg.SensorEvaluationContext, alerts: AlertsResource
 ) -> dg.SkipReason | None:
     if not alerts.configured():
-        return dg.SkipReason(
-            "no alert channel configured: set KPI_ALERT_WEBHOOK_URL and/or KPI_ALERT_SMTP_HOST"
-        )
+        return dg.SkipReason(NO_CHANNEL)
     cursor = AlertCursor.parse(context.cursor)
     instance = context.instance
     if cursor.after is None:
-        newest = instance.get_run_records(
-            filters=dg.RunsFilter(statuses=FINISHED), limit=1, order_by="update_timestamp"
-        )
-        cursor.after = newest[0].update_timestamp.timestamp() if newest else 0.0
+        cursor.after = newest_finished_at(instance)
         context.update_cursor(cursor.dump())
-        return dg.SkipReason("first tick: alerting on runs that finish from now on")
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(
-            statuses=FINISHED, updated_after=datetime.fromtimestamp(cursor.after, UTC)
-        ),
-        order_by="update_timestamp",
-        ascending=True,
-        limit=MAX_RUNS_PER_TICK,
-    )
+        return dg.SkipReason(FIRST_TICK)
+    records = finished_runs_after(instance, cursor.after)
     sent = 0
     for record in records:
         decision: Decision = decide(run_outcomes(instance, record.dagster_run.run_id), cursor.state)

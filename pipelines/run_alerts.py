@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
-from pipelines.alert_sensor import FINISHED, MAX_RUNS_PER_TICK, AlertsResource
+from pipelines.alert_sensor import (
+    FIRST_TICK,
+    NO_CHANNEL,
+    AlertsResource,
+    finished_runs_after,
+    newest_finished_at,
+)
 from pipelines.settings import env
 from sources.http import redact
 
@@ -221,19 +226,6 @@ def last_success(instance: dg.DagsterInstance) -> dg.RunRecord | None:
     return max(candidates, key=lambda r: r.update_timestamp) if candidates else None
 
 
-def _finished(instance: dg.DagsterInstance, after: float) -> Iterable[dg.RunRecord]:
-    return instance.get_run_records(
-        filters=dg.RunsFilter(
-            job_name=None,
-            statuses=FINISHED,
-            updated_after=datetime.fromtimestamp(after, UTC),
-        ),
-        order_by="update_timestamp",
-        ascending=True,
-        limit=MAX_RUNS_PER_TICK,
-    )
-
-
 @dg.sensor(
     name="kpi_run_health_sensor",
     minimum_interval_seconds=120,
@@ -245,20 +237,15 @@ def kpi_run_health_sensor(
     context: dg.SensorEvaluationContext, alerts: AlertsResource
 ) -> dg.SkipReason | None:
     if not alerts.configured():
-        return dg.SkipReason(
-            "no alert channel configured: set KPI_ALERT_WEBHOOK_URL and/or KPI_ALERT_SMTP_HOST"
-        )
+        return dg.SkipReason(NO_CHANNEL)
     cursor = HealthCursor.parse(context.cursor)
     instance = context.instance
     if cursor.after is None:
-        newest = instance.get_run_records(
-            filters=dg.RunsFilter(statuses=FINISHED), limit=1, order_by="update_timestamp"
-        )
-        cursor.after = newest[0].update_timestamp.timestamp() if newest else 0.0
+        cursor.after = newest_finished_at(instance)
         context.update_cursor(cursor.dump())
-        return dg.SkipReason("first tick: alerting on runs that finish from now on")
+        return dg.SkipReason(FIRST_TICK)
     sent = []
-    for record in _finished(instance, cursor.after):
+    for record in finished_runs_after(instance, cursor.after):
         run = record.dagster_run
         key = f"failed:{run.job_name}"
         if run.job_name in MONITORED_JOBS:
