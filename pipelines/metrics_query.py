@@ -28,14 +28,13 @@ def group_by(kpi_ids: Sequence[str], dimensions: Sequence[str]) -> list[str]:
         if "__" in dimension:  # already MetricFlow's name (paid_ads__campaign, metric_time__week)
             names.append(dimension)
             continue
-        models = {kpi_semantic_model(kpi_id) for kpi_id in kpi_ids}
-        if None in models or len(models) != 1:
+        models = [kpi_semantic_model(kpi_id) for kpi_id in kpi_ids]
+        model = models[0]
+        if model is None or any(m is not model for m in models):
             raise MetricsQueryError(
                 f"--by {dimension}: {', '.join(kpi_ids)} do not come from one fact table, so "
                 "they share only time; query them one at a time, or by time only"
             )
-        (model,) = models
-        assert model is not None
         if dimension not in model.dimensions:
             known = ", ".join(model.dimensions) or "none (time only)"
             raise MetricsQueryError(
