@@ -221,7 +221,7 @@ SEMANTIC_MODELS: tuple[SemanticModel, ...] = (
         "fct_content_daily",
         "Content pages per day x content piece (path).",
         "date_day",
-        {"content": "content_path"},
+        {"page": "content_path"},
         (
             _m("content_leads", "leads", "Leads on content pages."),
             _m(
@@ -249,14 +249,14 @@ SEMANTIC_MODELS: tuple[SemanticModel, ...] = (
                 f"Purchase revenue of sessions landing on content, {MONEY_CURRENCY_NOTE}.",
             ),
         ),
-        {"content": "content"},
+        {"content": "page"},
     ),
     SemanticModel(
         "content_pieces",
         "dim_content",
         "Content pieces, dated by publish day, with their production cost.",
         "published_date",
-        {"content": "content_path"},
+        {"page": "content_path"},
         (
             _m(
                 "content_production_cost",
@@ -417,12 +417,12 @@ def _meta(kpi: Kpi) -> dict:
 
 def _description(kpi: Kpi) -> str:
     rule = (
-        "sum over the period"
+        "Sum over the period"
         if kpi.aggregation == "sum"
-        else "sum(numerator) / sum(denominator) over the period and slice, never a mean of daily "
+        else "Sum(numerator) / sum(denominator) over the period and slice, never a mean of daily "
         "values; NULL when the denominator is 0"
     )
-    return f"{kpi.formula}. {rule.capitalize()}. Unit {kpi.unit}, {kpi.direction} is better."
+    return f"{kpi.formula}. {rule}. Unit {kpi.unit}, {kpi.direction} is better."
 
 
 def _check(catalog: Catalog) -> None:
