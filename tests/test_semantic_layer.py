@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -337,3 +339,27 @@ def test_kpi_metrics_answers_cost_per_click_by_campaign_by_quarter(warehouse, ca
     assert campaigns and all(c in out for (c,) in campaigns), out[-3000:]
     quarters = {day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1) for day in (START, END)}
     assert "paid_ads_cpc" in out and all(q.isoformat() in out for q in quarters), out[-3000:]
+
+
+def test_a_column_type_change_breaks_the_build_instead_of_a_dashboard(warehouse, tmp_path) -> None:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    properties = project / "models" / "marts" / "social" / "_social__models.yml"
+    text = properties.read_text()
+    contracted = "      - name: impressions\n        data_type: bigint\n"
+    assert contracted in text
+    properties.write_text(text.replace(contracted, contracted.replace("bigint", "text"), 1))
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, database)
+    result = subprocess.run(
+        [venv_tool("dbt"), "run", "--select", "fct_social_daily", "--profiles-dir", "."],
+        cwd=project,
+        env={**os.environ, "KPI_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": "target"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "enforced contract" in output, output[-3000:]
+    assert re.search(r"\| impressions +\| BIGINT +\| VARCHAR +\| data type mismatch", output)
