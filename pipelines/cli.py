@@ -75,7 +75,12 @@ def _report(args: argparse.Namespace) -> int:
 
 def _metrics(args: argparse.Namespace) -> int:
     """A KPI by dimensions and grain from the semantic layer: the venv's ``mf query``."""
-    from pipelines.metrics_query import MetricsQueryError, mf_command, mf_environment
+    from pipelines.metrics_query import (
+        MetricsQueryError,
+        mf_command,
+        mf_environment,
+        semantic_manifest_is_current,
+    )
 
     kpi_ids = [k for arg in args.kpi_ids for k in arg.split(",") if k]
     try:
@@ -85,6 +90,9 @@ def _metrics(args: argparse.Namespace) -> int:
     except MetricsQueryError as exc:
         print(f"kpi metrics: {exc}", file=sys.stderr)
         return 2
+    if not semantic_manifest_is_current():
+        print("parsing the dbt project for this warehouse (kpi prepare) ...", flush=True)
+        prepare_dbt()
     print("$ " + " ".join(argv), flush=True)
     return subprocess.run(argv, cwd=DBT_PROJECT_DIR, env=mf_environment(), check=False).returncode
 

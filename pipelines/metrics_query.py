@@ -7,12 +7,15 @@ Runs the venv's ``mf query`` in ``dbt_project/`` with the project's profile, tra
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 
 from pipelines.catalog import load_catalog
 from pipelines.semantic_layer import KPI_MEASURES, kpi_semantic_model, metric_name, period_only
+from pipelines.settings import duckdb_path, env
 from pipelines.venv_tools import DBT_PROJECT_DIR, venv_tool
+from pipelines.warehouse import warehouse_target
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 
@@ -59,6 +62,28 @@ def check_kpis(kpi_ids: Sequence[str]) -> None:
             )
         if kpi_id not in KPI_MEASURES:
             raise MetricsQueryError(f"{kpi_id} has no semantic-layer metric")
+
+
+SEMANTIC_MANIFEST = DBT_PROJECT_DIR / "target" / "semantic_manifest.json"
+
+
+def warehouse_database() -> str:
+    """The database name dbt gives the warehouse: a DuckDB file's stem, PostgreSQL's PGDATABASE."""
+    if warehouse_target() == "postgres":
+        return env("PGDATABASE", "kpi") or "kpi"
+    return duckdb_path().stem
+
+
+def semantic_manifest_is_current() -> bool:
+    """``mf`` reads ``dbt_project/target/semantic_manifest.json`` (``kpi prepare`` writes it),
+    where every table is named with the database it was parsed against: a warehouse file of
+    another name needs a new parse."""
+    if not SEMANTIC_MANIFEST.exists():
+        return False
+    models = json.loads(SEMANTIC_MANIFEST.read_text()).get("semantic_models") or []
+    return bool(models) and all(
+        m["node_relation"]["database"] == warehouse_database() for m in models
+    )
 
 
 def mf_command(

@@ -61,14 +61,12 @@ class SemanticModel:
     measures: tuple[Measure, ...]
     # kpi_values segment prefix ('campaign' of 'campaign=google_ads:123') -> dimension name
     segments: dict[str, str] = field(default_factory=dict)
+    # dimensions only metric filters use (not offered to slice by): name -> SQL expression
+    filter_dimensions: dict[str, str] = field(default_factory=dict)
 
 
 def _m(name: str, expr: str, description: str, agg: str = "sum") -> Measure:
     return Measure(name, expr, description, agg)
-
-
-def _only_kpi(kpi_id: str, side: str) -> str:
-    return f"case when kpi_id = '{kpi_id}' and segment = 'all' then {side} end"
 
 
 # KPIs that combine sources count only days every source covers (GA4 and the ads accounts, the CRM
@@ -314,13 +312,26 @@ SEMANTIC_MODELS: tuple[SemanticModel, ...] = (
         "cover (kpi_values' own rule).",
         "date_day",
         {},
-        tuple(
-            _m(f"{kpi_id.replace('.', '_')}_{side}", _only_kpi(kpi_id, side), f"{kpi_id} {side}.")
-            for kpi_id in COMBINED_KPIS
-            for side in ("numerator", "denominator")
+        (
+            _m("combined_numerator", "numerator", "A KPI's daily numerator (kpi_id, segment)."),
+            _m("combined_denominator", "denominator", "A KPI's daily denominator."),
         ),
+        filter_dimensions={"kpi": "kpi_id", "segment": "segment"},
     ),
 )
+
+# Metrics that sum a measure over some rows only: name -> (measure, description, MetricFlow
+# filter). The combined KPIs' sides: their company-wide rows of int_kpi_daily.
+FILTERED_COMPONENTS: dict[str, tuple[str, str, str]] = {
+    f"{kpi_id.replace('.', '_')}_{side}": (
+        f"combined_{side}",
+        f"The {side} of {kpi_id} on the days all its sources cover (int_kpi_daily).",
+        f"{{{{ Dimension('combined__kpi') }}}} = '{kpi_id}' "
+        f"and {{{{ Dimension('combined__segment') }}}} = 'all'",
+    )
+    for kpi_id in COMBINED_KPIS
+    for side in ("numerator", "denominator")
+}
 
 # KPI id -> (numerator measure, denominator measure or None for a sum KPI).
 KPI_MEASURES: dict[str, tuple[str, str | None]] = {
@@ -393,8 +404,10 @@ def period_only(catalog: Catalog) -> dict[str, str]:
 
 
 def measure_models() -> dict[str, SemanticModel]:
-    """Measure name -> the semantic model that holds it."""
-    return {m.name: model for model in SEMANTIC_MODELS for m in model.measures}
+    """Measure (or filtered component) name -> the semantic model that holds it."""
+    owners = {m.name: model for model in SEMANTIC_MODELS for m in model.measures}
+    owners.update({name: owners[m] for name, (m, _, _) in FILTERED_COMPONENTS.items()})
+    return owners
 
 
 def kpi_semantic_model(kpi_id: str) -> SemanticModel | None:
@@ -474,7 +487,7 @@ def _semantic_model(model: SemanticModel) -> dict:
         },
         *(
             {"name": name, "type": "categorical", "expr": expr}
-            for name, expr in model.dimensions.items()
+            for name, expr in {**model.dimensions, **model.filter_dimensions}.items()
         ),
     ]
     return {
@@ -491,7 +504,14 @@ def _semantic_model(model: SemanticModel) -> dict:
     }
 
 
-def _simple(name: str, label: str, description: str, measure: str, meta: dict | None) -> dict:
+def _simple(
+    name: str,
+    label: str,
+    description: str,
+    measure: str,
+    meta: dict | None,
+    where: str | None = None,
+) -> dict:
     metric = {
         "name": name,
         "label": label,
@@ -499,16 +519,29 @@ def _simple(name: str, label: str, description: str, measure: str, meta: dict | 
         "type": "simple",
         "type_params": {"measure": measure},
     }
+    if where is not None:
+        metric["filter"] = where
     if meta is not None:
         metric["config"] = {"meta": meta}
     return metric
+
+
+def _component(name: str) -> dict:
+    """The simple metric of a ratio's numerator or denominator."""
+    label = f"{name.replace('_', ' ').capitalize()} (component)"
+    if name in FILTERED_COMPONENTS:
+        measure, description, where = FILTERED_COMPONENTS[name]
+        return _simple(name, label, description, measure, None, where)
+    measure = next(m for model in SEMANTIC_MODELS for m in model.measures if m.name == name)
+    owner = measure_models()[name].model
+    description = f"{measure.description} A numerator or denominator of a KPI ratio ({owner})."
+    return _simple(name, label, description, name, None)
 
 
 def build_semantic_layer(catalog: Catalog) -> dict:
     """The semantic models and metrics of every KPI the semantic layer can express."""
     _check(catalog)
     skipped = period_only(catalog)
-    owners = measure_models()
     kpi_metrics: list[dict] = []
     used: list[str] = []
     for kpi in catalog.kpis:
@@ -530,20 +563,9 @@ def build_semantic_layer(catalog: Catalog) -> dict:
                 "config": {"meta": _meta(kpi)},
             }
         )
-    measures = {m.name: m for model in SEMANTIC_MODELS for m in model.measures}
     kpi_names = {m["name"] for m in kpi_metrics}
-    components = [
-        _simple(
-            name,
-            f"{name.replace('_', ' ').capitalize()} (component)",
-            f"{measures[name].description} A numerator or denominator of a KPI ratio "
-            f"({owners[name].model}).",
-            name,
-            None,
-        )
-        for name in used
-        if name not in kpi_names  # a sum KPI's metric of the same name is that measure's sum
-    ]
+    # a sum KPI's metric of the same name is already that measure's sum
+    components = [_component(name) for name in used if name not in kpi_names]
     return {
         "version": 2,
         "semantic_models": [_semantic_model(m) for m in SEMANTIC_MODELS],
