@@ -1,4 +1,4 @@
-"""``kpi``: the command-line tool (prepare, demo, ui, status, explain, report, sql, docs, doctor)."""
+"""``kpi``: the command-line tool (prepare, demo, ui, status, explain, report, metrics, sql, docs, doctor)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,30 @@ def _report(args: argparse.Namespace) -> int:
     path = write_scorecard(duckdb_path(), args.out or reports_dir(), datetime.now(UTC))
     print(f"scorecard written to {path}")
     return 0
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    """A KPI by dimensions and grain from the semantic layer: the venv's ``mf query``."""
+    from pipelines.metrics_query import (
+        MetricsQueryError,
+        mf_command,
+        mf_environment,
+        semantic_manifest_is_current,
+    )
+
+    kpi_ids = [k for arg in args.kpi_ids for k in arg.split(",") if k]
+    try:
+        argv = mf_command(
+            kpi_ids, args.by, args.grain, args.start, args.end, args.where, args.csv, args.limit
+        )
+    except MetricsQueryError as exc:
+        print(f"kpi metrics: {exc}", file=sys.stderr)
+        return 2
+    if not semantic_manifest_is_current():
+        print("parsing the dbt project for this warehouse (kpi prepare) ...", flush=True)
+        prepare_dbt()
+    print("$ " + " ".join(argv), flush=True)
+    return subprocess.run(argv, cwd=DBT_PROJECT_DIR, env=mf_environment(), check=False).returncode
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -171,6 +195,23 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=_report)
     p = sub.add_parser("docs", help="generate the dbt docs site (models, columns, lineage)")
     p.set_defaults(fn=_docs)
+    p = sub.add_parser(
+        "metrics",
+        help="KPIs by any dimension and grain from the semantic layer (MetricFlow, docs/bi.md)",
+        description="e.g. `kpi metrics paid_ads.cpc --by campaign --grain quarter`",
+    )
+    p.add_argument("kpi_ids", nargs="+", help="KPI ids (config/kpis.yml), e.g. paid_ads.cpc")
+    p.add_argument("--by", action="append", default=[], help="a dimension, e.g. campaign")
+    p.add_argument("--grain", choices=["day", "week", "month", "quarter", "year"], default="week")
+    p.add_argument("--start", help="first day (ISO date)")
+    p.add_argument("--end", help="last day (ISO date)")
+    p.add_argument(
+        "--where",
+        help="a MetricFlow filter, e.g. \"{{ Dimension('paid_ads__platform') }} = 'meta_ads'\"",
+    )
+    p.add_argument("--csv", help="write the result to this CSV file")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(fn=_metrics)
     p = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
     p.add_argument("query")
     p.add_argument("--max-rows", type=int, default=40)

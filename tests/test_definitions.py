@@ -136,6 +136,7 @@ EXPECTED_ASSETS = {
     "intermediate/int_paid_ads__account_days",
     "intermediate/int_kpi_daily__paid_ads",
     "marts/fct_paid_ads_daily",
+    "semantic/metricflow_time_spine",
 }
 
 

@@ -116,6 +116,16 @@ COVERED: dict[str, Covered] = {
     "sudo systemctl edit caddy": CADDY,
     "sudo systemctl enable --now kpi-dagster-webserver-readonly": INSTALL,
     "sudo systemctl reload caddy": CADDY,
+    ".venv/bin/kpi metrics paid_ads.cpc --by campaign --grain quarter": Covered(
+        "tests/test_semantic_layer.py",
+        "test_kpi_metrics_answers_cost_per_click_by_campaign_by_quarter",
+        "needs a warehouse with paid ads: the test builds one from the emulators",
+    ),
+    ".venv/bin/python -m pipelines.semantic_layer": Covered(
+        "tests/test_semantic_layer.py",
+        "test_the_committed_semantic_layer_is_the_generators_output",
+        "the test compares the committed file with what the command writes",
+    ),
 }
 
 

@@ -3,9 +3,11 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook="{{ delete_window(in_partition_window('date_day')) }}",
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
     )
 }}
+-- on_schema_change: append_new_columns adds a new column to an existing table (dbt refuses
+-- sync_all_columns on a model with an enforced contract).
 -- Content base measures per day x content piece (dim_content.content_path), all GA4 properties
 -- together. GA4 days are each property's own day; comments and social interactions are
 -- KPI_TIMEZONE days.

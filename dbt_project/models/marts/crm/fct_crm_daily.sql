@@ -31,7 +31,7 @@ select
     d.date_day,
     d.portal_id,
     coalesce(c.contacts_created, 0) as contacts_created,
-    coalesce(c.leads, 0) as leads,
+    cast(coalesce(c.leads, 0) as {{ dbt.type_bigint() }}) as leads,
     coalesce(w.deals_won, 0) as deals_won,
     coalesce(l.deals_lost, 0) as deals_lost,
     cast(coalesce(w.won_amount_reporting, 0) as {{ type_double() }}) as won_amount_reporting,

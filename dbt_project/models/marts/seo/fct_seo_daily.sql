@@ -56,13 +56,13 @@ days as (
 
 select
     d.date_day,
-    s.search_clicks,
-    s.search_impressions,
+    cast(s.search_clicks as {{ dbt.type_bigint() }}) as search_clicks,
+    cast(s.search_impressions as {{ dbt.type_bigint() }}) as search_impressions,
     {{ safe_divide('s.search_clicks', 's.search_impressions') }} as search_ctr,
     s.position_x_impressions,
     {{ safe_divide('s.position_x_impressions', 's.search_impressions') }} as avg_position,
-    s.tracked_clicks,
-    s.tracked_impressions,
+    cast(s.tracked_clicks as {{ dbt.type_bigint() }}) as tracked_clicks,
+    cast(s.tracked_impressions as {{ dbt.type_bigint() }}) as tracked_impressions,
     s.tracked_position_x_impressions,
     {{ safe_divide('s.tracked_position_x_impressions', 's.tracked_impressions') }}
         as tracked_keyword_position,
@@ -72,8 +72,8 @@ select
     {{ safe_divide('p.lcp_mobile_seconds_sum', 'p.lcp_mobile_urls_measured') }} as avg_lcp_seconds_mobile,
     p.performance_score_mobile,
     p.page_speed_runs_failed,
-    l.live_backlinks,
-    l.live_referring_domains
+    cast(l.live_backlinks as {{ dbt.type_bigint() }}) as live_backlinks,
+    cast(l.live_referring_domains as {{ dbt.type_bigint() }}) as live_referring_domains
 from days as d
 left join search as s on d.date_day = s.date_day
 left join speed as p on d.date_day = p.date_day

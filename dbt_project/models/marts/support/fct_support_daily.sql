@@ -32,13 +32,13 @@ select
     d.date_day,
     d.account_id,
     coalesce(t.tickets_created, 0) as tickets_created,
-    coalesce(t.tickets_resolved, 0) as tickets_resolved,
-    coalesce(t.tickets_replied, 0) as tickets_replied,
-    coalesce(t.reply_minutes_sum, 0) as reply_minutes_sum,
-    coalesce(t.reply_business_minutes_sum, 0) as reply_business_minutes_sum,
-    coalesce(r.ratings_good, 0) as ratings_good,
-    coalesce(r.ratings_bad, 0) as ratings_bad,
-    coalesce(r.ratings_offered, 0) as ratings_offered
+    cast(coalesce(t.tickets_resolved, 0) as {{ dbt.type_bigint() }}) as tickets_resolved,
+    cast(coalesce(t.tickets_replied, 0) as {{ dbt.type_bigint() }}) as tickets_replied,
+    cast(coalesce(t.reply_minutes_sum, 0) as {{ dbt.type_bigint() }}) as reply_minutes_sum,
+    cast(coalesce(t.reply_business_minutes_sum, 0) as {{ dbt.type_bigint() }}) as reply_business_minutes_sum,
+    cast(coalesce(r.ratings_good, 0) as {{ dbt.type_bigint() }}) as ratings_good,
+    cast(coalesce(r.ratings_bad, 0) as {{ dbt.type_bigint() }}) as ratings_bad,
+    cast(coalesce(r.ratings_offered, 0) as {{ dbt.type_bigint() }}) as ratings_offered
 from days as d
 left join tickets as t on t.account_id = d.account_id and t.date_day = d.date_day
 left join ratings as r on r.account_id = d.account_id and r.date_day = d.date_day
