@@ -66,9 +66,9 @@ def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from pipelines.publish import reports_dir
-    from pipelines.scorecard import write_scorecard
+    from pipelines.scorecard import write_report
 
-    path = write_scorecard(duckdb_path(), args.out or reports_dir(), datetime.now(UTC))
+    path = write_report(args.out or reports_dir(), datetime.now(UTC))
     print(f"scorecard written to {path}")
     return 0
 
