@@ -106,11 +106,12 @@
   }
 
   // {value, partial, state: ok | unavailable | nodata | nohistory, reason}
-  function valueFor(k, seg, from, to) {
+  // strict (comparisons): a range that starts before the history is not compared against.
+  function valueFor(k, seg, from, to, strict) {
     var s = seriesOf(k, seg);
     if (!s) return { value: null, state: 'nodata', reason: 'no rows for this segment' };
     var first = dayNum(s.start), last = lastDay(s);
-    if (to < first) return { value: null, state: 'nohistory', reason: 'no history that far back' };
+    if (to < first || (strict && from < first)) return { value: null, state: 'nohistory', reason: 'no history that far back' };
     if (from > last) return { value: null, state: 'nodata', reason: 'no data yet for this period' };
     var partial = from < first || to > last;
     if (k.rollup === 'periods' && from !== to) {
@@ -329,7 +330,7 @@
     current = [];
     document.querySelectorAll('#overview .tile').forEach(function (tile) {
       var k = KPIS[tile.dataset.kpi];
-      var cur = valueFor(k, seg, r.from, r.to), cmp = valueFor(k, seg, c.from, c.to);
+      var cur = valueFor(k, seg, r.from, r.to), cmp = valueFor(k, seg, c.from, c.to, true);
       var st = statusFor(k, seg, r);
       var bs = buckets(k, seg, grain, Math.min(r.to, dataEnd), SPARK[grain]);
       var v = tile.querySelector('.value');
@@ -341,7 +342,7 @@
       tile.querySelector('.reason').textContent = cur.state === 'ok' ? '' : (cur.reason || '');
       tile.querySelector('.compare').innerHTML = changeHtml(k, cur, cmp) + ' vs <span class="compare-value" data-raw="' +
         (cmp.state === 'ok' ? cmp.value : '') + '">' + (cmp.state === 'ok' ? fmt(k, cmp.value) : '—') + '</span>';
-      tile.querySelector('.target').innerHTML = statusHtml(k, st);
+      tile.querySelector('.target-status').innerHTML = statusHtml(k, st);
       tile.style.borderTopColor = st ? ({ on_track: '#1a7f37', at_risk: '#b54708', off_track: '#b42318' }[st.status] || '#6b7280') : '#6b7280';
       var drift = driftIn(k, r.from, r.to);
       tile.querySelector('.drift-note').textContent = drift.length ? drift.length + ' drift finding' + (drift.length > 1 ? 's' : '') + ' in this period' : '';
@@ -375,7 +376,7 @@
         esc(drift.map(function (d) { return d.severity + ' ' + d.day; }).join(', ')) + '</td></tr>';
     });
     var segRows = segmentsOf(k).map(function (s) {
-      var cur = valueFor(k, s, r.from, r.to), cmp = valueFor(k, s, c.from, c.to);
+      var cur = valueFor(k, s, r.from, r.to), cmp = valueFor(k, s, c.from, c.to, true);
       return '<tr data-segment="' + esc(s) + '"><th scope="row">' + esc(s) + '</th><td class="num" data-raw="' + (cur.state === 'ok' ? cur.value : '') + '">' +
         (cur.state === 'ok' ? fmt(k, cur.value) : cur.state === 'unavailable' ? 'unavailable' : '—') + '</td><td class="num">' +
         (cmp.state === 'ok' ? fmt(k, cmp.value) : '—') + '</td><td>' + changeHtml(k, cur, cmp) + '</td></tr>';
@@ -434,7 +435,7 @@
       var ctx = canvas.getContext('2d'); ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, canvas.width, canvas.height);
       ctx.drawImage(img, 0, 0, canvas.width, canvas.height); download(name, canvas.toDataURL('image/png'));
     };
-    img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(xml.indexOf('xmlns=') < 0 ? xml.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"') : xml);
+    img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(xml);  // the serializer adds the SVG namespace
   }
 
   // ---- wiring --------------------------------------------------------------------------------------
@@ -442,7 +443,11 @@
     readControls(); writeHash();
     $('from').value = $('from').value || iso(dataEnd - 27); $('to').value = $('to').value || iso(dataEnd);
     renderOverview(); renderDetail();
-    document.body.dataset.ready = '1';
+    var body = document.body.dataset;  // counts for quick checks (tests/test_end_to_end.py)
+    body.tiles = document.querySelectorAll('#overview .tile').length;
+    body.charts = document.querySelectorAll('#overview .tile svg.chart').length;
+    body.trends = document.querySelectorAll('#overview .tile svg.chart .trend:not(.partial)').length;
+    body.ready = '1';
   }
   function init() {
     var segs = {};

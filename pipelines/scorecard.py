@@ -73,7 +73,7 @@ open its page">{html.escape(kpi["name"])}</button></h3>
   <div class="value" data-raw="">—</div>
   <div class="meta partial-note"></div>
   <div class="meta compare"></div>
-  <div class="meta target"></div>
+  <div class="meta target-status"></div>
   <div class="spark"></div>
   <p class="meta reason"></p>
   <p class="meta drift-note"></p>
