@@ -10,18 +10,22 @@ roll-up of its day rows computed here in SQL).
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from pipelines.annotations import AnnotationsError, parse_annotations
 from pipelines.catalog import load_catalog
 from pipelines.dashboard_data import roll_up, rollup_mode
-from pipelines.scorecard import write_scorecard
+from pipelines.pg_local import remove, start_local_postgres
+from pipelines.scorecard import write_report, write_scorecard
+from pipelines.warehouse import connect_postgres
 
 FIRST = date(2024, 11, 8)  # a Friday: the first ISO week is partial
 LAST = date(2026, 11, 25)  # a Wednesday: the current week and month are partial
@@ -32,6 +36,7 @@ SEGMENTS = {"digital.bounce_rate": ("channel_group=Direct", "channel_group=Email
 UNIQUE = "digital.users"
 PERIOD_RATIO = "content.engagement_per_content"
 SNAPSHOT = "seo.backlinks"
+NOW = datetime(2026, 11, 26, 6, tzinfo=UTC)
 ANNOTATIONS = """version: 1
 annotations:
   - {date: 2026-10-05, title: Autumn campaign launch, kpis: [digital]}
@@ -135,10 +140,19 @@ def build_warehouse(path: Path) -> None:
             "denominator double, unit varchar, aggregation varchar, days_observed bigint, "
             "is_period_complete boolean)"
         )
-        con.executemany(
-            "insert into marts.kpi_values values (?, split_part(?, '.', 1), ?, ?, ?, ?, ?, ?, ?, "
-            "'x', 'x', null, ?)",
-            [(k, k, g, s, _end(g, s), seg, v, n, d, c) for k, seg, g, s, v, n, d, c in rows],
+        fields = ("kpi_id", "segment", "grain", "period_start", "value", "num", "den", "complete")
+        table = pa.table(
+            {
+                name: pa.array([row[i] for row in rows], pa.float64() if i in (4, 5, 6) else None)
+                for i, name in enumerate(fields)
+            }
+        )
+        con.register("rows", table)
+        con.execute(
+            "insert into marts.kpi_values select kpi_id, split_part(kpi_id, '.', 1), grain, "
+            "period_start, case grain when 'day' then period_start when 'week' then "
+            "period_start + 6 else last_day(period_start) end, segment, value, num, den, 'x', "
+            "'x', null, complete from rows"
         )
         month = date(2026, 10, 1)
         con.execute(
@@ -161,21 +175,32 @@ def build_warehouse(path: Path) -> None:
         )
 
 
+def settings(mp: pytest.MonkeyPatch, root: Path) -> None:
+    notes = root / "annotations.yml"
+    notes.write_text(ANNOTATIONS)
+    mp.setenv("KPI_ANNOTATIONS_PATH", str(notes))
+    mp.setenv("KPI_REPORTING_CURRENCY", "EUR")
+
+
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("dashboard")
     database = root / "w.duckdb"
     build_warehouse(database)
-    notes = root / "annotations.yml"
-    notes.write_text(ANNOTATIONS)
     mp = pytest.MonkeyPatch()
-    mp.setenv("KPI_ANNOTATIONS_PATH", str(notes))
-    mp.setenv("KPI_REPORTING_CURRENCY", "EUR")
+    settings(mp, root)
     try:
-        page = write_scorecard(database, root / "reports", datetime(2026, 11, 26, 6, tzinfo=UTC))
+        page = write_scorecard(database, root / "reports", NOW)
     finally:
         mp.undo()
     return database, page
+
+
+def payload(page: Path) -> dict:
+    text = page.read_text()
+    start = text.index('<script type="application/json" id="kpi-data">')
+    start = text.index(">", start) + 1
+    return json.loads(text[start : text.index("</script>", start)])
 
 
 @pytest.fixture(scope="module")
@@ -301,6 +326,38 @@ def test_only_kpis_whose_months_are_the_roll_up_of_their_days_get_quarters(dashb
         assert mode(PERIOD_RATIO) == "periods"  # a distinct count: months are not sums of days
 
 
+PG_TYPES = {"VARCHAR": "text", "DOUBLE": "double precision", "DATE": "date", "BOOLEAN": "boolean"}
+
+
+def test_postgresql_warehouse_gives_the_same_dashboard(dashboard, tmp_path, monkeypatch) -> None:
+    """``kpi report`` with ``KPI_WAREHOUSE=postgres`` reads the same marts through the connection
+    abstraction and embeds exactly the same data."""
+    database, page = dashboard
+    server = start_local_postgres()
+    try:
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("KPI_WAREHOUSE", "postgres")
+        settings(monkeypatch, tmp_path)
+        with connect_postgres() as pg, duckdb.connect(str(database), read_only=True) as src:
+            pg.execute("create schema marts")
+            for table in ("kpi_values", "kpi_status", "kpi_revisions"):
+                columns = src.execute(f"describe marts.{table}").fetchall()
+                ddl = ", ".join(
+                    f"{name} {PG_TYPES.get(kind, 'numeric' if 'DECIMAL' in kind else kind)}"
+                    for name, kind, *_ in columns
+                )
+                pg.execute(f"create table marts.{table} ({ddl})")
+                with pg.cursor().copy(f"copy marts.{table} from stdin") as copy:
+                    for row in src.execute(f"select * from marts.{table}").fetchall():
+                        copy.write_row(row)
+        from_pg = write_report(tmp_path / "pg-reports", NOW)
+    finally:
+        remove(server)
+    assert payload(from_pg) == payload(page)
+    assert payload(page)["drift"]["digital.site_traffic"]  # not trivially equal: both have data
+
+
 # ---- in Chromium ----------------------------------------------------------------------------------
 
 
@@ -422,6 +479,9 @@ def test_kpi_page_has_series_segments_definition_drift_annotations_revisions(das
         page.click("#detail-csv")
     lines = Path(download.value.path()).read_text().splitlines()
     assert lines[0] == "period,start,end,value,partial,target" and len(lines) > 10
+    with page.expect_download() as download:
+        page.click("#detail-png")
+    assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page.click("#back")
     page.wait_for_selector("#overview:not([hidden])")
     assert (
