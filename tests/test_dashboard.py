@@ -570,3 +570,13 @@ def test_no_overlap_at_desktop_and_phone_widths(dashboard, browser, width, tmp_p
     tab.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
     assert (tmp_path / f"dashboard-{width}.png").stat().st_size > 10_000
     context.close()
+
+
+def test_counts_keep_their_decimals_only_when_they_have_some() -> None:
+    from pipelines.summary import format_value
+
+    catalog = load_catalog()
+    assert format_value(catalog[PERIOD_RATIO], 0.74) == "0.74"  # was "1"
+    assert format_value(catalog[PERIOD_RATIO], 12.34) == "12.3"
+    assert format_value(catalog["digital.site_traffic"], 1100.0) == "1,100"
+    assert format_value(catalog["digital.site_traffic"], 1234.5) == "1,234"
