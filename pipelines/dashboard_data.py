@@ -8,8 +8,8 @@ What the page gets:
 - ``series``: the daily rows of ``marts.kpi_values`` per KPI and segment (value, and numerator and
   denominator for ratio / weighted_avg KPIs). The page rolls them up to weeks, months, quarters and
   custom ranges with the catalog's rules (sum; sum(numerator) / sum(denominator); last observation).
-- ``rollup``: ``days`` when that roll-up reproduces every complete month of ``kpi_values`` for the
-  KPI (checked here, in the warehouse's own numbers), else ``periods``: unique counts and ratios of
+- ``rollup``: ``days`` when that roll-up reproduces the KPI's week and month rows of ``kpi_values``
+  (checked here, in the warehouse's own numbers), else ``periods``: unique counts and ratios of
   distinct counts (``content.engagement_per_content``) or changes between period ends
   (``social.follower_growth``). For those the page shows the week and month rows of ``kpi_values``
   (in ``periods``) and calls quarters and custom ranges unavailable rather than show a wrong number.
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pipelines.annotations import Annotation
@@ -91,16 +91,24 @@ def _close(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
-def rollup_mode(kpi: Kpi, days: dict[date, tuple], months: dict[date, float | None]) -> str:
-    """``days`` when rolling the daily rows up reproduces every month row of the KPI, else
-    ``periods`` (the value belongs to the period and cannot be derived from its days)."""
+def rollup_mode(
+    kpi: Kpi, days: dict[date, tuple], periods: dict[tuple[str, date], float | None]
+) -> str:
+    """``days`` when rolling the daily rows up reproduces every week and month row of the KPI
+    (``periods``: (grain, start) -> value) that starts on or after its first day, else
+    ``periods``: the value belongs to the period and cannot be derived from its days. (A period
+    cut by the start of the history can hold days the warehouse has no day row for.)"""
     if kpi.aggregation == "unique":
         return "periods"
-    by_month: dict[date, list[tuple]] = defaultdict(list)
+    if not days:
+        return "days"
+    first = min(days)
+    members: dict[tuple[str, date], list[tuple]] = defaultdict(list)
     for day in sorted(days):
-        by_month[day.replace(day=1)].append(days[day])
-    for month, value in months.items():
-        if not _close(roll_up(kpi, by_month.get(month, [])), value):
+        members[("week", day - timedelta(days=day.weekday()))].append(days[day])
+        members[("month", day.replace(day=1))].append(days[day])
+    for (grain, start), value in periods.items():
+        if start >= first and not _close(roll_up(kpi, members.get((grain, start), [])), value):
             return "periods"
     return "days"
 
@@ -161,16 +169,16 @@ def _period_rows(con: Any, kpi_ids: list[str]) -> dict[str, dict[str, dict[str, 
     return result
 
 
-def _month_rows(con: Any) -> dict[str, dict[date, float | None]]:
+def _company_periods(con: Any) -> dict[str, dict[tuple[str, date], float | None]]:
     rows = _rows(
         con,
-        "select kpi_id, period_start, value from marts.kpi_values "
-        "where grain = 'month' and segment = 'all'",
+        "select kpi_id, grain, period_start, value from marts.kpi_values "
+        "where grain in ('week', 'month') and segment = 'all'",
     )
-    months: dict[str, dict[date, float | None]] = defaultdict(dict)
-    for kpi_id, start, value in rows:
-        months[kpi_id][start] = _num(value)
-    return months
+    periods: dict[str, dict[tuple[str, date], float | None]] = defaultdict(dict)
+    for kpi_id, grain, start, value in rows:
+        periods[kpi_id][(grain, start)] = _num(value)
+    return periods
 
 
 def _status(con: Any) -> dict[str, dict[str, dict[str, list]]]:
@@ -276,7 +284,7 @@ def load_dashboard_data(
 ) -> dict[str, Any]:
     """The dashboard's data from an open warehouse connection (DuckDB or PostgreSQL)."""
     series, company, data_end = _series(con, catalog)
-    months = _month_rows(con)
+    periods = _company_periods(con)
     kpis = []
     for kpi in catalog.kpis:
         days = company.get(kpi.id, {})
@@ -291,7 +299,7 @@ def load_dashboard_data(
                 "aggregation": kpi.aggregation,
                 "formula": kpi.formula,
                 "sources": list(kpi.sources),
-                "rollup": rollup_mode(kpi, days, months.get(kpi.id, {})),
+                "rollup": rollup_mode(kpi, days, periods.get(kpi.id, {})),
                 "last_day": max(days).isoformat() if days else None,
             }
         )

@@ -311,19 +311,27 @@ def test_only_kpis_whose_months_are_the_roll_up_of_their_days_get_quarters(dashb
                     [kpi_id],
                 ).fetchall()
             }
-            months = dict(
-                con.execute(
-                    "select period_start, value from marts.kpi_values "
-                    "where kpi_id = ? and grain = 'month' and segment = 'all'",
+            periods = {
+                (grain, start): value
+                for grain, start, value in con.execute(
+                    "select grain, period_start, value from marts.kpi_values "
+                    "where kpi_id = ? and grain in ('week', 'month') and segment = 'all'",
                     [kpi_id],
                 ).fetchall()
-            )
-            return rollup_mode(catalog[kpi_id], days, months)
+            }
+            return rollup_mode(catalog[kpi_id], days, periods)
 
         for kpi_id in (*SUMS, *RATIOS, SNAPSHOT):
             assert mode(kpi_id) == "days", kpi_id
         assert mode(UNIQUE) == "periods"
         assert mode(PERIOD_RATIO) == "periods"  # a distinct count: months are not sums of days
+    # a period cut by the start of the history may hold days without a day row: not judged
+    kpi = catalog["digital.site_traffic"]
+    days = {date(2026, 9, 3) + timedelta(days=i): (10.0, None, None) for i in range(59)}
+    periods = {("month", date(2026, 9, 1)): 999.0, ("month", date(2026, 10, 1)): 310.0}
+    assert rollup_mode(kpi, days, periods) == "days"
+    periods[("week", date(2026, 9, 7))] = 71.0
+    assert rollup_mode(kpi, days, periods) == "periods"
 
 
 PG_TYPES = {"VARCHAR": "text", "DOUBLE": "double precision", "DATE": "date", "BOOLEAN": "boolean"}
