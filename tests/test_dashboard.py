@@ -588,3 +588,21 @@ def test_counts_keep_their_decimals_only_when_they_have_some() -> None:
     assert format_value(catalog[PERIOD_RATIO], 12.34) == "12.3"
     assert format_value(catalog["digital.site_traffic"], 1100.0) == "1,100"
     assert format_value(catalog["digital.site_traffic"], 1234.5) == "1,234"
+
+
+def test_kpi_report_names_the_line_of_a_wrong_annotation(dashboard, tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    database, _ = dashboard
+    notes = tmp_path / "annotations.yml"
+    notes.write_text(
+        ANNOTATIONS + "  - {date: 2026-10-07, title: Price change, kpis: [sales.nope]}\n"
+    )
+    monkeypatch.setenv("KPI_DUCKDB_PATH", str(database))
+    monkeypatch.setenv("KPI_ANNOTATIONS_PATH", str(notes))
+    monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["report"]) == 1
+    assert f"{notes}:4: kpis: 'sales.nope' is neither a KPI id" in capsys.readouterr().err
+    monkeypatch.setenv("KPI_ANNOTATIONS_PATH", str(tmp_path / "absent.yml"))  # optional file
+    assert main(["report"]) == 0
+    assert (tmp_path / "reports" / "scorecard.html").exists()
