@@ -72,15 +72,20 @@
   // ---- values ------------------------------------------------------------------------------------
   function seriesOf(k, seg) { var s = D.series[k.id]; return s ? s[seg] : undefined; }
   function segmentsOf(k) { return Object.keys(D.series[k.id] || {}).filter(function (s) { return s !== 'all'; }); }
-  function lastDay(s) { return s ? dayNum(s.start) + s.v.length - 1 : null; }
+
+  function dayValue(s, i) {  // a ratio's day value is numerator / denominator (safe_divide)
+    if (s.v) return s.v[i];
+    return s.n[i] === null || s.d[i] === null || s.d[i] === 0 ? null : s.n[i] / s.d[i];
+  }
+  function lastDay(s) { return dayNum(s.start) + (s.v || s.n).length - 1; }
 
   function rollUp(k, s, from, to) {
     // The catalog's rule over the day rows from..to (the same as kpi_values and dashboard_data.roll_up).
-    var first = dayNum(s.start), lo = Math.max(from - first, 0), hi = Math.min(to - first, s.v.length - 1);
-    if (from === to) return from >= first && hi >= lo ? s.v[lo] : null;  // the day row itself
+    var first = dayNum(s.start), lo = Math.max(from - first, 0), hi = Math.min(to - first, (s.v || s.n).length - 1);
+    if (from === to) return from >= first && hi >= lo ? dayValue(s, lo) : null;  // the day row itself
     var sum = 0, num = 0, den = 0, seen = 0, dens = 0, last = null;
     for (var i = lo; i <= hi; i++) {
-      var v = s.v[i];
+      var v = s.v ? s.v[i] : null;
       if (v !== null) { sum += v; seen++; last = v; }
       if (s.n) { if (s.n[i] !== null) num += s.n[i]; if (s.d[i] !== null) { den += s.d[i]; dens++; } }
     }
