@@ -360,9 +360,11 @@
 
   // ---- KPI page --------------------------------------------------------------------------------------
   function table(caption, head, rows, cls) {
-    return '<table class="' + (cls || '') + '"><caption>' + esc(caption) + '</caption><thead><tr>' +
+    // wrapped: a wide table scrolls by itself (focusable, so by keyboard too), never the page
+    return '<div class="table-wrap" tabindex="0" role="region" aria-label="' + esc(caption) + '"><table class="' + (cls || '') +
+      '"><caption>' + esc(caption) + '</caption><thead><tr>' +
       head.map(function (h) { return '<th scope="col">' + esc(h) + '</th>'; }).join('') + '</tr></thead><tbody>' +
-      rows.join('') + '</tbody></table>';
+      rows.join('') + '</tbody></table></div>';
   }
   var detailRows = [];
   function renderDetail() {

@@ -577,6 +577,15 @@ def test_no_overlap_at_desktop_and_phone_widths(dashboard, browser, width, tmp_p
     assert not _overlaps(layout["controls"])
     tab.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
     assert (tmp_path / f"dashboard-{width}.png").stat().st_size > 10_000
+    tab.click('.tile[data-kpi="digital.bounce_rate"] .open')  # the KPI page, with its tables
+    tab.wait_for_selector("#detail:not([hidden])")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    blocks = tab.evaluate(
+        "() => [...document.querySelectorAll('#detail > *')].filter(e => e.getClientRects()"
+        ".length).map(e => { const r = e.getBoundingClientRect(); "
+        "return {x: r.x, y: r.y, width: r.width, height: r.height}; })"
+    )
+    assert not _overlaps(blocks)
     context.close()
 
 
