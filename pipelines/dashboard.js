@@ -183,8 +183,9 @@
     var len = r.to - r.from + 1, p = state.period;
     var weeks = r.from === weekStart(r.from) && len % 7 === 0;
     var months = p === 'last_month' || p === 'mtd' ? 1 : p === 'last_quarter' || p === 'qtd' ? 3 : 0;
-    if (p === 'custom' && r.from === monthStart(r.from) && r.to === monthEnd(r.to)) {
-      months = (r.from === quarterStart(r.from) && ymd(r.to)[1] % 3 === 2) ? 3 : 1;
+    if (p === 'custom' && r.from === monthStart(r.from) && r.to === monthEnd(r.to)) {  // whole months
+      var a = ymd(r.from), b = ymd(r.to);
+      months = (b[0] - a[0]) * 12 + b[1] - a[1] + 1;
     }
     if (how === 'year') return weeks && !months ? { from: r.from - 364, to: r.to - 364 } : backMonths(r, 12);
     if (months) return backMonths(r, months);

@@ -440,6 +440,10 @@ def test_comparison_with_last_year_and_where_history_runs_out(dashboard, page) -
     choose(page, grain="week", period="last_week")  # 52 weeks back: the same ISO week
     value, _ = shown(page, "digital.site_traffic", ".compare-value")
     assert same(value, kpi_value(database, "digital.site_traffic", "week", date(2025, 11, 17)))
+    choose(page, period="custom", from_="2026-01-01", to="2026-06-30", compare="previous")
+    value, _ = shown(page, "sales.revenue", ".compare-value")  # six whole months: the six before
+    rolled = rolled_from_days(database, "sales.revenue", date(2025, 7, 1), date(2025, 12, 31))
+    assert same(value, rolled)
     choose(page, period="custom", from_="2024-11-10", to="2024-11-20")
     assert "no history" in shown(page, "digital.site_traffic", ".change")[1]
 
