@@ -6,7 +6,6 @@
   var MS = 86400000;
   var KPIS = {};
   D.kpis.forEach(function (k) { KPIS[k.id] = k; });
-  var GRAINS = { day: 'day', week: 'week', month: 'month', quarter: 'quarter' };
   var SPARK = { day: 28, week: 13, month: 12, quarter: 8 };
   var DETAIL = { day: 90, week: 52, month: 24, quarter: 8 };
 
