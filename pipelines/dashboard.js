@@ -276,11 +276,13 @@
     else if (tline.length === 1) { var tp = tline[0].split(','); parts.push('<line class="target" x1="' + pad + '" x2="' + (W - pad) + '" y1="' + tp[1] + '" y2="' + tp[1] + '" stroke="#4b5563" stroke-dasharray="5 3"/>'); }
     if (solid.length) parts.push('<path class="trend" fill="none" stroke="#1d4ed8" stroke-width="2" d="' + solid.join('') + '"/>');
     if (dashed.length) parts.push('<path class="trend partial" fill="none" stroke="#1d4ed8" stroke-width="2" stroke-dasharray="3 3" d="' + dashed.join('') + '"/>');
+    var lastIndex = -1;
+    bs.forEach(function (b, i) { if (b.value !== null) lastIndex = i; });
     bs.forEach(function (b, i) {
       if (b.value === null) return;
       var drift = driftIn(k, b.start, b.end);
       var cx = x(i).toFixed(1), cy = y(b.value).toFixed(1);
-      if (b.partial || opts.dots) {
+      if (b.partial || opts.dots || i === lastIndex) {  // the latest point always shows
         parts.push('<circle class="point' + (b.partial ? ' partial' : '') + '" cx="' + cx + '" cy="' + cy + '" r="3" fill="' + (b.partial ? '#fff' : '#1d4ed8') +
           '" stroke="#1d4ed8" stroke-width="1.5"><title>' + esc(b.label + ': ' + fmt(k, b.value) + (b.partial ? ' (partial)' : '')) + '</title></circle>');
       }
@@ -453,7 +455,9 @@
     var body = document.body.dataset;  // counts for quick checks (tests/test_end_to_end.py)
     body.tiles = document.querySelectorAll('#overview .tile').length;
     body.charts = document.querySelectorAll('#overview .tile svg.chart').length;
-    body.trends = document.querySelectorAll('#overview .tile svg.chart .trend:not(.partial)').length;
+    body.trends = [].filter.call(document.querySelectorAll('#overview .tile svg.chart'), function (svg) {
+      return svg.querySelector('.point');  // charts that plot at least one value
+    }).length;
     body.ready = '1';
   }
   function init() {
