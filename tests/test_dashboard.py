@@ -529,6 +529,11 @@ def test_sparklines_skip_the_partial_first_week_and_mark_the_current_one(dashboa
 
 
 def test_csv_export_and_every_control_has_a_label(page) -> None:
+    order = []
+    for _ in range(7):  # the keyboard reaches the skip link, then the controls in reading order
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert order == ["skip", "grain", "period", "compare", "segment", "csv", "print"]
     for control in page.locator("#controls select, #controls input").all():
         control_id = control.get_attribute("id")
         assert page.locator(f'label[for="{control_id}"]').count() == 1, control_id
