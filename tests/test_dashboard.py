@@ -42,7 +42,6 @@ annotations:
   - {date: 2026-10-05, title: Autumn campaign launch, kpis: [digital]}
 """
 
-pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -205,9 +204,8 @@ def payload(page: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("the system Chromium (/usr/bin/chromium) is not installed")
-    from playwright.sync_api import sync_playwright
+    assert CHROMIUM.exists(), "chromium is not installed: apt-get install chromium (.ci/run does)"
+    from playwright.sync_api import sync_playwright  # the dev extra: pip install -e '.[dev]'
 
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
