@@ -65,10 +65,15 @@ def _sql(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from pipelines.annotations import AnnotationsError
     from pipelines.publish import reports_dir
-    from pipelines.scorecard import write_scorecard
+    from pipelines.scorecard import write_report
 
-    path = write_scorecard(duckdb_path(), args.out or reports_dir(), datetime.now(UTC))
+    try:
+        path = write_report(args.out or reports_dir(), datetime.now(UTC))
+    except AnnotationsError as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return 1
     print(f"scorecard written to {path}")
     return 0
 

@@ -115,7 +115,7 @@ SCORECARD_KEY = dg.AssetKey(["reports", "scorecard"])
 
 
 def build_scorecard_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The HTML scorecard, rendered after the marts of the run (data/reports/scorecard.html)."""
+    """The HTML dashboard, rendered after the marts of the run (data/reports/scorecard.html)."""
 
     @dg.asset(
         key=SCORECARD_KEY,
@@ -125,8 +125,8 @@ def build_scorecard_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefiniti
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
         pool=WAREHOUSE_POOL,
-        description="Self-contained HTML KPI scorecard (data/reports/scorecard.html, plus a copy "
-        "per run date).",
+        description="Self-contained interactive KPI dashboard (data/reports/scorecard.html, plus "
+        "a copy per run date; docs/dashboard.md).",
     )
     def scorecard(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource

@@ -1,284 +1,127 @@
-"""The KPI scorecard: one self-contained HTML page (inline CSS and SVG, no CDN) for managers.
+"""The KPI dashboard: one self-contained HTML file (data, script and styles inline; no CDN, no
+network) that managers open from ``file://`` or an e-mail attachment.
 
-One tile per KPI, grouped by channel: the last complete week's value, its change against the week
-before, the target and status when the targets file sets one, a 13-week trend with the target line,
-and the explanation of a failing check. Opens offline and reads on a phone.
+Python reads the warehouse (:mod:`pipelines.dashboard_data`, either target) and writes the page:
+the controls, one tile per catalog KPI grouped by channel, and the data as JSON. The page's
+script (``dashboard.js``, hand-written, inline SVG charts: decision in docs/decisions.md) does the
+rest in the browser: grain, period, comparison and segment, the KPI pages and the exports.
+What each control does: docs/dashboard.md.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import duckdb
-
-from pipelines.catalog import Kpi, load_catalog
+from pipelines.annotations import load_annotations
+from pipelines.catalog import load_catalog
+from pipelines.dashboard_data import CHANNEL_NAMES, load_dashboard_data
 from pipelines.resources import connect_waiting
-from pipelines.summary import format_value
+from pipelines.settings import duckdb_path
+from pipelines.warehouse import connect_postgres, warehouse_target
 
-WEEKS = 13
-CHANNEL_NAMES = {
-    "digital": "Digital",
-    "marketing": "Marketing",
-    "sales": "Sales",
-    "customer_service": "Customer service",
-    "social": "Social media",
-    "email": "Email",
-    "content": "Content",
-    "paid_ads": "Paid ads",
-    "seo": "SEO",
-}
-STATUS_COLOURS = {
-    "on_track": "#1a7f37",
-    "at_risk": "#b7791f",
-    "off_track": "#c62828",
-    "no_target": "#6b7280",
-    "insufficient_data": "#6b7280",
-}
+HERE = Path(__file__).parent
+SCRIPT = HERE / "dashboard.js"
+STYLE = HERE / "dashboard.css"
 
-
-@dataclass
-class Tile:
-    kpi: Kpi
-    points: list[tuple[date, float | None]]  # (week start, value), oldest first, complete weeks
-    current_week: date | None = None
-    value: float | None = None
-    previous: float | None = None
-    target: float | None = None
-    status: str = "no_target"
-    explanation: str = ""
-    history_targets: dict[date, float] = field(default_factory=dict)
-    target_grain: str = "week"
-
-    @property
-    def change(self) -> float | None:
-        if self.value is None or not self.previous:
-            return None
-        return (self.value - self.previous) / abs(self.previous)
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? "
-            "and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
+CONTROLS = """
+<form id="controls" class="controls" aria-label="What the dashboard shows">
+  <label for="grain">Grain</label>
+  <select id="grain" aria-describedby="summary">
+    <option value="day">Day</option><option value="week" selected>Week</option>
+    <option value="month">Month</option><option value="quarter">Quarter</option>
+  </select>
+  <label for="period">Period</label>
+  <select id="period">
+    <option value="last_week" selected>Last complete week</option>
+    <option value="last_month">Last complete month</option>
+    <option value="last_quarter">Last complete quarter</option>
+    <option value="mtd">Month to date</option>
+    <option value="qtd">Quarter to date</option>
+    <option value="custom">Custom range</option>
+  </select>
+  <span id="custom" hidden>
+    <label for="from">From</label> <input type="date" id="from">
+    <label for="to">To</label> <input type="date" id="to">
+  </span>
+  <label for="compare">Compare with</label>
+  <select id="compare">
+    <option value="previous" selected>Previous period</option>
+    <option value="year">Same period last year</option>
+  </select>
+  <label for="segment">Segment</label>
+  <select id="segment"><option value="all" selected>All (company-wide)</option></select>
+  <span class="actions">
+    <button type="button" class="button" id="csv">Download CSV</button>
+    <button type="button" class="button" id="print">Print or save as PDF</button>
+  </span>
+</form>
+"""
 
 
-def load_tiles(con: duckdb.DuckDBPyConnection) -> list[Tile]:
-    """Tiles for every catalog KPI that has weekly values (segment ``all``)."""
-    rows = con.execute(
-        """
-        with weeks as (
-            select kpi_id, period_start, value,
-                   row_number() over (partition by kpi_id order by period_start desc) as recency
-            from marts.kpi_values
-            where grain = 'week' and segment = 'all' and is_period_complete
-        )
-        select kpi_id, period_start, value from weeks where recency <= ? order by kpi_id, period_start
-        """,
-        [WEEKS],
-    ).fetchall()
-    series: dict[str, list[tuple[date, float | None]]] = defaultdict(list)
-    for kpi_id, period_start, value in rows:
-        series[kpi_id].append((period_start, value))
-    status = _status(con)
-    tiles = []
-    for kpi in load_catalog().kpis:
-        points = series.get(kpi.id)
-        if not points:
-            continue
-        tile = Tile(kpi=kpi, points=points, current_week=points[-1][0], value=points[-1][1])
-        tile.previous = points[-2][1] if len(points) > 1 else None
-        if kpi.id in status:
-            target, tile.status, tile.explanation, tile.history_targets, grain = status[kpi.id]
-            tile.target, tile.target_grain = target, grain
-        tiles.append(tile)
-    return tiles
-
-
-def _status(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
-    """Per KPI (segment ``all``): target, status and explanation of its latest targeted period
-    (the month when monthly targets exist, else the week), and the weekly targets for the chart."""
-    if not _table_exists(con, "marts", "kpi_status"):
-        return {}
-    rows = con.execute(
-        """
-        select kpi_id, grain, period_start, period_end, target, status, actual,
-               expected_to_date, gap_pct
-        from marts.kpi_status
-        where segment = 'all' and grain in ('week', 'month')
-        order by kpi_id, period_start
-        """
-    ).fetchall()
-    latest: dict[str, dict[str, tuple]] = defaultdict(dict)
-    weekly: dict[str, dict[date, float]] = defaultdict(dict)
-    for row in rows:
-        kpi_id, grain, period_start, *_ = row
-        latest[kpi_id][grain] = row  # ordered by period_start: the last one wins
-        if grain == "week" and row[4] is not None:
-            weekly[kpi_id][period_start] = row[4]
-    catalog = load_catalog()
-    result: dict[str, tuple] = {}
-    for kpi_id, by_grain in latest.items():
-        row = by_grain.get("month") or by_grain["week"]
-        _, grain, start, end, target, state, actual, expected, gap_pct = row
-        text = ""
-        if state in ("at_risk", "off_track") and actual is not None and expected is not None:
-            kpi = catalog[kpi_id]
-            side = "above" if (gap_pct or 0) > 0 else "below"
-            text = (
-                f"{kpi_id} {format_value(kpi, actual)} is {abs(gap_pct or 0):.0%} {side} the "
-                f"expected {format_value(kpi, expected)} for the {grain} {start}..{end}"
-            )
-        result[kpi_id] = (target, state or "no_target", text, weekly.get(kpi_id, {}), grain)
-    return result
-
-
-def _sparkline(tile: Tile, width: int = 260, height: int = 64) -> str:
-    values = [v for _, v in tile.points if v is not None]
-    targets = [tile.history_targets[d] for d, _ in tile.points if d in tile.history_targets]
-    if not values:
-        return '<svg class="chart" role="img" aria-label="no data yet"></svg>'
-    low, high = min(values + targets), max(values + targets)
-    span = (high - low) or abs(high) or 1.0
-    pad = 6
-
-    def xy(i: int, v: float) -> str:
-        x = pad + i * (width - 2 * pad) / max(len(tile.points) - 1, 1)
-        y = height - pad - (v - low) / span * (height - 2 * pad)
-        return f"{x:.1f},{y:.1f}"
-
-    line = " ".join(xy(i, v) for i, (_, v) in enumerate(tile.points) if v is not None)
-    target_line = " ".join(
-        xy(i, tile.history_targets[d])
-        for i, (d, _) in enumerate(tile.points)
-        if d in tile.history_targets
-    )
-    last = len(tile.points) - 1
-    dot = xy(last, tile.points[-1][1]) if tile.points[-1][1] is not None else None
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{html.escape(tile.kpi.name)}, last {len(tile.points)} weeks">',
-        f'<polyline class="trend" fill="none" stroke="#2563eb" stroke-width="2" points="{line}"/>',
-    ]
-    if target_line:
-        parts.append(
-            f'<polyline class="target" fill="none" stroke="#9ca3af" stroke-width="1.5" '
-            f'stroke-dasharray="4 3" points="{target_line}"/>'
-        )
-    if dot:
-        x, y = dot.split(",")
-        parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="#2563eb"/>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _tile_html(tile: Tile) -> str:
-    kpi = tile.kpi
-    colour = STATUS_COLOURS.get(tile.status, "#6b7280")
-    change = tile.change
-    if change is None:
-        change_html = '<span class="change">n/a</span>'
-    else:
-        good = (change >= 0) == (kpi.direction == "higher")
-        arrow = "▲" if change >= 0 else "▼"
-        change_html = (
-            f'<span class="change {"good" if good else "bad"}">{arrow} {abs(change):.1%}</span>'
-        )
-    target = (
-        f"{tile.target_grain} target {html.escape(format_value(kpi, tile.target))}"
-        if tile.target is not None
-        else ""
-    )
-    week = tile.current_week.isoformat() if tile.current_week else ""
-    explanation = (
-        f'<p class="explanation">{html.escape(tile.explanation)}</p>' if tile.explanation else ""
-    )
+def _tile(kpi: dict[str, Any]) -> str:
+    kpi_id = html.escape(kpi["id"])
     return f"""
-    <article class="tile" data-kpi="{html.escape(kpi.id)}" style="border-top-color:{colour}">
-      <header><h3>{html.escape(kpi.name)}</h3><code>{html.escape(kpi.id)}</code></header>
-      <div class="value">{html.escape(format_value(kpi, tile.value))}</div>
-      <div class="meta">{change_html} vs previous week · week of {week}</div>
-      <div class="meta"><span class="status" style="background:{colour}">
-        {html.escape(tile.status.replace("_", " "))}</span> {target}</div>
-      {_sparkline(tile)}
-      {explanation}
-    </article>"""
+<article class="tile" data-kpi="{kpi_id}" aria-labelledby="t-{kpi_id}">
+  <h3 id="t-{kpi_id}"><button type="button" class="open" aria-label="{html.escape(kpi["name"])}: \
+open its page">{html.escape(kpi["name"])}</button></h3>
+  <code class="kpi-id">{kpi_id}</code>
+  <div class="value" data-raw="">—</div>
+  <div class="meta partial-note"></div>
+  <div class="meta compare"></div>
+  <div class="meta target-status"></div>
+  <div class="spark"></div>
+  <p class="meta reason"></p>
+  <p class="meta drift-note"></p>
+</article>"""
 
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#111827}
-main{max-width:1200px;margin:0 auto;padding:16px}
-h1{font-size:1.4rem;margin:8px 0}
-h2{font-size:1.1rem;margin:24px 0 8px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:12px}
-.tile{background:#fff;border-radius:8px;border-top:4px solid #6b7280;padding:12px;box-shadow:0 1px 2px #0001}
-.tile header{display:flex;justify-content:space-between;gap:8px;align-items:baseline}
-.tile h3{font-size:.95rem;margin:0}
-.tile code{font-size:.7rem;color:#6b7280}
-.value{font-size:1.8rem;font-weight:600;margin:6px 0}
-.meta{font-size:.8rem;color:#4b5563;margin:2px 0}
-.change.good{color:#1a7f37}.change.bad{color:#c62828}
-.status{color:#fff;border-radius:4px;padding:1px 6px;font-size:.75rem}
-.chart{width:100%;height:64px;margin-top:6px}
-.explanation{font-size:.8rem;color:#c62828;margin:6px 0 0}
-footer{font-size:.75rem;color:#6b7280;margin:24px 0}
-"""
-
-SCRIPT = """
-window.addEventListener('error', function (e) {
-  document.body.dataset.errors = (document.body.dataset.errors || '') + e.message + ';';
-});
-document.addEventListener('DOMContentLoaded', function () {
-  document.body.dataset.tiles = document.querySelectorAll('.tile').length;
-  document.body.dataset.charts = document.querySelectorAll('.tile svg.chart').length;
-  document.body.dataset.trends = document.querySelectorAll('.tile svg.chart polyline.trend').length;
-});
-"""
-
-
-def render(tiles: list[Tile], generated_at: datetime) -> str:
+def render(data: dict[str, Any]) -> str:
     """The whole page as one string."""
-    by_channel: dict[str, list[Tile]] = defaultdict(list)
-    for tile in tiles:
-        by_channel[tile.kpi.channel].append(tile)
+    by_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for kpi in data["kpis"]:
+        by_channel[kpi["channel"]].append(kpi)
     sections = "".join(
-        f'<section><h2>{html.escape(CHANNEL_NAMES.get(channel, channel))}</h2><div class="grid">'
-        + "".join(_tile_html(t) for t in channel_tiles)
-        + "</div></section>"
-        for channel, channel_tiles in by_channel.items()
+        f'<section aria-labelledby="c-{html.escape(channel)}"><h2 id="c-{html.escape(channel)}">'
+        f"{html.escape(CHANNEL_NAMES.get(channel, channel))}</h2>"
+        f'<div class="grid">{"".join(_tile(k) for k in kpis)}</div></section>'
+        for channel, kpis in by_channel.items()
     )
+    payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>KPI scorecard</title><style>{CSS}</style><script>{SCRIPT}</script></head>
-<body><main>
-<h1>KPI scorecard</h1>
-<p class="meta">Last complete week per KPI, company-wide. Generated {generated_at:%Y-%m-%d %H:%M} UTC.</p>
-{sections or "<p>No KPI values yet: run the pipeline first.</p>"}
-<footer>kpi-pipeline · ratios are sum(numerator)/sum(denominator) over the week ·
-definitions: config/kpis.yml</footer>
-</main></body></html>
+<title>KPI dashboard</title><style>{STYLE.read_text()}</style></head>
+<body>
+<a class="skip" href="#overview">Skip to the KPIs</a>
+<header class="top">
+<h1>KPI dashboard</h1>
+{CONTROLS}
+<p id="summary" class="summary" aria-live="polite">Loading…</p>
+</header>
+<main>
+<div id="overview">{sections}</div>
+<section id="detail" hidden aria-labelledby="detail-title"></section>
+<footer>kpi-pipeline · generated {html.escape(data["generated_at"])} from marts.kpi_values ·
+money in {html.escape(data["currency"])} · ratios are sum(numerator) / sum(denominator) over the
+period · definitions: config/kpis.yml · annotations: config/annotations.yml</footer>
+</main>
+<script type="application/json" id="kpi-data">{payload}</script>
+<script>{SCRIPT.read_text()}</script>
+</body></html>
 """
 
 
-def write_scorecard(database: Path, reports_dir: Path, now: datetime) -> Path:
-    """Render from the warehouse to ``scorecard.html`` and a dated copy; returns the main file."""
-    if not database.exists():
-        raise FileNotFoundError(f"no warehouse at {database}: run the demo or a materialization")
-    with connect_waiting(database, read_only=True) as con:
-        return write_scorecard_from(con, reports_dir, now)
-
-
-def write_scorecard_from(con: duckdb.DuckDBPyConnection, reports_dir: Path, now: datetime) -> Path:
-    """The same from an open connection (either warehouse target)."""
-    page = render(load_tiles(con), now)
+def write_scorecard_from(con: Any, reports_dir: Path, now: datetime) -> Path:
+    """Render from an open connection (either warehouse target) to ``scorecard.html`` and a dated
+    copy; returns the main file."""
+    catalog = load_catalog()
+    data = load_dashboard_data(con, catalog, load_annotations(catalog), now)
+    page = render(data)
     reports_dir.mkdir(parents=True, exist_ok=True)
     target = reports_dir / "scorecard.html"
     tmp = reports_dir / ".scorecard.html.tmp"
@@ -286,3 +129,19 @@ def write_scorecard_from(con: duckdb.DuckDBPyConnection, reports_dir: Path, now:
     tmp.replace(target)
     (reports_dir / f"scorecard-{now:%Y-%m-%d}.html").write_text(page)
     return target
+
+
+def write_scorecard(database: Path, reports_dir: Path, now: datetime) -> Path:
+    """The same from the DuckDB file."""
+    if not database.exists():
+        raise FileNotFoundError(f"no warehouse at {database}: run the demo or a materialization")
+    with connect_waiting(database, read_only=True) as con:
+        return write_scorecard_from(con, reports_dir, now)
+
+
+def write_report(reports_dir: Path, now: datetime) -> Path:
+    """From the warehouse ``KPI_WAREHOUSE`` names (``kpi report``)."""
+    if warehouse_target() == "postgres":
+        with connect_postgres(read_only=True) as con:
+            return write_scorecard_from(con, reports_dir, now)
+    return write_scorecard(duckdb_path(), reports_dir, now)

@@ -12,13 +12,21 @@ from pipelines.catalog import Kpi, load_catalog
 from pipelines.drift import DriftDay
 
 
+def count_text(value: float) -> str:
+    """A count: whole numbers as such, an average or ratio of counts with its decimals (0.74
+    engagements per content piece, not 1); the dashboard's script does the same."""
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+
+
 def format_value(kpi: Kpi, value: float | None) -> str:
     if value is None:
         return "n/a"
     if kpi.unit == "fraction":
         return f"{value:.2%}"
     if kpi.unit in {"count"}:
-        return f"{value:,.0f}"
+        return count_text(value)
     return f"{value:,.2f}"
 
 

@@ -75,6 +75,8 @@ NOT_RUN: dict[str, str] = {
     ".venv/bin/python -m benchmarks.run": BENCHMARK,
     ".venv/bin/python -m benchmarks.run --sections e2e": BENCHMARK,
     ".venv/bin/python -m benchmarks.run --quick": BENCHMARK,
+    ".venv/bin/python -m benchmarks.dashboard": BENCHMARK,
+    ".venv/bin/python -m benchmarks.dashboard --warehouse data/warehouse.duckdb": BENCHMARK,
 }
 
 COVERED: dict[str, Covered] = {
