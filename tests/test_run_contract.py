@@ -140,4 +140,4 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
         "where grain = 'day' and kpi_id = 'digital.site_traffic' and segment = 'all'",
     )
     assert days[0] == 4
-    assert (home / ".dagster" / "storage" / "history" / "runs.db").is_file()  # state in tmp
+    assert (home / "history" / "runs.db").is_file()  # the instance state is in the temporary home

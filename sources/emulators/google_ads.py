@@ -26,7 +26,7 @@ SUPPORTED_VERSIONS = {"v23", "v24", "v25", "v26"}  # served on 2026-12-02 (v22 s
 DEMO_DEVELOPER_TOKEN = "emulatorDevToken0123456"  # 22 characters like a real one
 DEMO_CLIENT_ID = "1000000000-emulator.apps.googleusercontent.com"
 DEMO_CLIENT_SECRET = "GOCSPX-emulator-client-secret"
-DEMO_REFRESH_TOKEN = "1//0emulator-refresh-token-for-google-ads"
+DEMO_REFRESH_TOKEN = "1//0eRfRsh-dEm0-9fQ2xLw7Hs4VbK8zTq"  # shaped like a real one, fake
 DEMO_MANAGER_ID = "1112223333"
 _QUERY = re.compile(
     r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<resource>\w+)"
