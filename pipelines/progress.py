@@ -7,15 +7,19 @@ limiter count into it. :func:`dbt_models_progress` wraps the dbt event stream: m
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import dagster as dg
 
-from sources.progress import DEFAULT_INTERVAL, PREFIX, Progress, reporting
+from sources.progress import DEFAULT_INTERVAL, PREFIX, Progress, heartbeat, reporting
+
+STILL_WORKING = "still working"
 
 
 def reports_progress(source: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -26,7 +30,10 @@ def reports_progress(source: str) -> Callable[[Callable[..., Any]], Callable[...
 
             @functools.wraps(fn)
             def generator(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
-                with reporting(Progress(source, write=context.log.info)) as progress:
+                with (
+                    reporting(Progress(source, write=context.log.info)) as progress,
+                    heartbeat(lambda: progress.maybe_write(STILL_WORKING)),
+                ):
                     for event in fn(context, *args, **kwargs):
                         progress.loaded += _rows_loaded(event)
                         yield event
@@ -35,7 +42,10 @@ def reports_progress(source: str) -> Callable[[Callable[..., Any]], Callable[...
 
         @functools.wraps(fn)
         def function(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
-            with reporting(Progress(source, write=context.log.info)) as progress:
+            with (
+                reporting(Progress(source, write=context.log.info)) as progress,
+                heartbeat(lambda: progress.maybe_write(STILL_WORKING)),
+            ):
                 result = fn(context, *args, **kwargs)
                 progress.loaded += _rows_loaded(result)
                 return result
@@ -60,17 +70,35 @@ def dbt_models_progress(
     interval: float = DEFAULT_INTERVAL,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Any]:
-    """Pass dbt's events through, logging ``models done/total`` at most every ``interval`` s."""
+    """Pass dbt's events through, logging ``models done/total`` every ``interval`` s: when a model
+    finishes, and (on the real clock) from a heartbeat while dbt parses or runs one long model."""
     total = len(context.selected_asset_keys)
-    done = 0
-    started = last = clock()
-    for event in events:
-        if isinstance(event, dg.Output | dg.MaterializeResult | dg.AssetMaterialization):
-            done += 1
-            if clock() - last >= interval:
-                last = clock()
+    state = {"done": 0, "last": clock()}
+    started = state["last"]
+    lock = threading.Lock()
+
+    def report(note: str = "") -> None:
+        with lock:
+            now = clock()
+            if now - state["last"] >= interval:
+                state["last"] = now
                 context.log.info(
-                    f"{PREFIX} dbt: {done}/{total} models built ({last - started:.0f} s)"
+                    f"{PREFIX} dbt: {state['done']}/{total} models built ({now - started:.0f} s)"
+                    + note
                 )
-        yield event
-    context.log.info(f"{PREFIX} dbt: done, {done}/{total} models built ({clock() - started:.0f} s)")
+
+    beating = (
+        heartbeat(lambda: report(f", {STILL_WORKING}"), interval)
+        if clock is time.monotonic
+        else contextlib.nullcontext()
+    )
+    with beating:
+        for event in events:
+            if isinstance(event, dg.Output | dg.MaterializeResult | dg.AssetMaterialization):
+                with lock:
+                    state["done"] += 1
+                report()
+            yield event
+    context.log.info(
+        f"{PREFIX} dbt: done, {state['done']}/{total} models built ({clock() - started:.0f} s)"
+    )

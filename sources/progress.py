@@ -6,12 +6,14 @@ layer (:class:`sources.http.HttpClient`, :func:`sources.http.call_with_retries`)
 helpers and the rate limiter report to it through :func:`current`, so no client counts anything
 itself. Outside a step :func:`current` is a reporter that writes nothing. Waits (retry backoff,
 throttles, polling) are slept in slices of at most ``interval`` seconds so a long wait still
-reports. A line is written when something happens after ``interval`` seconds of silence, so the
-gap between lines is the interval plus at most one request.
+reports. A line is written when something happens after ``interval`` seconds of silence; while
+nothing happens (one slow request, a long load) :func:`heartbeat` writes it from a background
+thread, so a step is never silent for much longer than ``interval``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +47,7 @@ class Progress:
     lines: int = 0
     _started: float = field(default=0.0, repr=False)
     _last: float = field(default=0.0, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # heartbeat too
 
     def __post_init__(self) -> None:
         self.clock = self.clock or _now
@@ -78,13 +81,15 @@ class Progress:
             self.maybe_write(f"{why}, {left:.0f} s left" if left > 0 else why)
 
     def maybe_write(self, note: str | None = None) -> None:
-        if self.clock() - self._last >= self.interval:
-            self.write_line(note)
+        with self._lock:
+            if self.clock() - self._last >= self.interval:
+                self.write_line(note)
 
     def write_line(self, note: str | None = None, final: bool = False) -> None:
-        self._last = self.clock()
-        self.lines += 1
-        self.write(self.line(note, final))
+        with self._lock:
+            self._last = self.clock()
+            self.lines += 1
+            self.write(self.line(note, final))
 
     def line(self, note: str | None = None, final: bool = False) -> str:
         parts = [f"{self.requests} requests"]
@@ -131,3 +136,24 @@ def reporting(progress: Progress) -> Iterator[Progress]:
         progress.write_line(final=True)
     finally:
         _active.progress = previous
+
+
+@contextmanager
+def heartbeat(beat: Callable[[], None], interval: float = DEFAULT_INTERVAL) -> Iterator[None]:
+    """Call ``beat`` from a background thread about every second (at most every ``interval``)
+    while the block runs; ``beat`` decides itself whether a line is due. A failing beat is
+    ignored: progress must never fail a step."""
+    stopped = threading.Event()
+
+    def run() -> None:
+        while not stopped.wait(min(1.0, interval)):
+            with contextlib.suppress(Exception):
+                beat()
+
+    thread = threading.Thread(target=run, name="kpi-progress-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join(timeout=5.0)

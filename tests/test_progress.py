@@ -5,6 +5,8 @@ demo console showing them."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,7 +19,11 @@ from pipelines.progress import dbt_models_progress
 from pipelines.resources import WarehouseResource
 from sources import progress
 from sources.http import RetryDecision, RetryPolicy, call_with_retries, paginate_cursor
-from sources.progress import Progress, reporting
+from sources.progress import Progress, heartbeat, reporting
+
+BLOCK_LIMIT = (
+    60.0  # a generous bound on waiting for the heartbeat's line, never reached when it works
+)
 
 
 class FakeClock:
@@ -161,6 +167,40 @@ def test_the_dbt_step_reports_models_done_of_total() -> None:
     assert context.logged[0] == "progress dbt: 5/30 models built (10 s)"
     assert context.logged[-1] == "progress dbt: done, 30/30 models built (60 s)"
     assert len(context.logged) == 7
+
+
+def test_a_step_blocked_in_one_long_call_still_writes_lines() -> None:
+    """Nothing reports while one request hangs: the heartbeat writes the line from its thread."""
+    lines: list[str] = []
+    written = threading.Event()
+
+    def write(line: str) -> None:
+        lines.append(line)
+        written.set()
+
+    progress_ = Progress("slow_api", write=write, interval=0.2)
+    with reporting(progress_), heartbeat(lambda: progress_.maybe_write("still working"), 0.2):
+        assert written.wait(BLOCK_LIMIT), "no line while the step was blocked"
+    assert lines[0].startswith("progress slow_api: working after") and "(still working)" in lines[0]
+    assert lines[-1].startswith("progress slow_api: done after")
+
+
+def test_the_dbt_step_reports_while_dbt_parses_before_the_first_model() -> None:
+    context = StubContext({dg.AssetKey(f"m{i}") for i in range(3)})
+
+    def events():
+        deadline = time.monotonic() + BLOCK_LIMIT
+        while not context.logged and time.monotonic() < deadline:  # dbt still parsing
+            time.sleep(0.05)
+        assert context.logged, "nothing logged while dbt was starting"
+        for i in range(3):
+            yield dg.Output(None, output_name=f"m{i}")
+
+    passed = list(dbt_models_progress(context, events(), interval=0.2))
+    assert len(passed) == 3
+    assert context.logged[0].startswith("progress dbt: 0/3 models built")
+    assert context.logged[0].endswith(", still working")
+    assert context.logged[-1].startswith("progress dbt: done, 3/3 models built")
 
 
 def test_the_demo_console_shows_progress_lines() -> None:
