@@ -36,6 +36,14 @@ def test_the_procfile_webserver_and_daemon_start_against_the_code_location(tmp_p
         "PYTHONWARNINGS": "ignore",
     }
     (tmp_path / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+    # the documented first step on a new DAGSTER_HOME (deploy/Procfile, docs/deployment.md)
+    subprocess.run(
+        [".venv/bin/dagster", "instance", "migrate"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     commands = {
         name: re.sub(r"\$\{PORT:-\d+\}", str(port), cmd) for name, cmd in procfile().items()
     }
