@@ -89,7 +89,7 @@ def run_project(rows: int, page_size: int, out: Path) -> float:
     import duckdb
     import pyarrow as pa
 
-    from pipelines.raw_loader import replace_window
+    from pipelines.warehouse.raw_loader import replace_window
     from sources.ga4 import report_page_to_arrow
 
     generating = 0.0

@@ -6,7 +6,7 @@ emulators running as a separate process (as in the demo, so the emulators' own w
 this process). The run's event log gives each step's wall time; the stages are:
 
 - extract: the source steps' time outside the raw loader (API calls, paging, parsing to Arrow),
-- load:    time inside ``pipelines.raw_loader`` (Arrow -> raw tables, one transaction per window),
+- load:    time inside ``pipelines.warehouse.raw_loader`` (Arrow -> raw tables, one transaction per window),
 - dbt:     the dbt step minus its data tests (``dbt build``: parse, models, incremental windows),
 - checks:  dbt data tests (from dbt's ``run_results.json``) plus the Python asset-check steps,
 - other:   catalog, targets, revisions, publishing the marts and the scorecard,
@@ -29,8 +29,8 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines import raw_loader
-from pipelines.dbt import DBT_PROJECT_DIR
+from pipelines.defs.dbt import DBT_PROJECT_DIR
+from pipelines.warehouse import raw_loader
 
 STAGES = ("extract", "load", "dbt", "checks", "other", "orchestration")
 DBT_STEP = "kpi_dbt_models"

@@ -52,7 +52,7 @@ def print_stages(times: StageTimes, indent: str = "   ") -> None:
 
 def incremental(args: argparse.Namespace, out: Path, settings: dict[str, str]) -> None:
     """The daily run (yesterday plus the lookback) on a long and a short history."""
-    from pipelines.schedules import lookback_days
+    from pipelines.defs.schedules import lookback_days
 
     lookback = lookback_days()
     yesterday = date.today() - timedelta(days=1)

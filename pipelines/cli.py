@@ -12,20 +12,20 @@ from typing import NoReturn
 
 import duckdb
 
-from pipelines.catalog import load_catalog
-from pipelines.settings import PROJECT_ROOT, duckdb_path
-from pipelines.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt, venv_tool
+from pipelines.kpi.catalog import load_catalog
+from pipelines.lib.settings import PROJECT_ROOT, duckdb_path
+from pipelines.lib.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt, venv_tool
 
 
 def _status(args: argparse.Namespace) -> int:
-    from pipelines.summary import render
+    from pipelines.kpi.summary import render
 
     print(render(duckdb_path(), args.grain))
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from pipelines.summary import format_value
+    from pipelines.kpi.summary import format_value
 
     kpi = load_catalog()[args.kpi_id]
     print(f"{kpi.id}: {kpi.name}")
@@ -65,7 +65,7 @@ def _sql(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from pipelines.annotations import AnnotationsError
+    from pipelines.kpi.annotations import AnnotationsError
     from pipelines.publish import reports_dir
     from pipelines.scorecard import write_report
 
@@ -139,7 +139,7 @@ def _ui(args: argparse.Namespace) -> NoReturn:
 
 def _doctor(args: argparse.Namespace) -> int:
     """Secret files and versioned-API checks; exit 1 when something needs fixing."""
-    from pipelines.secret_files import exposed_secret_files, secret_files
+    from pipelines.lib.secret_files import exposed_secret_files, secret_files
     from sources.api_versions import doctor_report
 
     problems = exposed_secret_files()

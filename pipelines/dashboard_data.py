@@ -1,6 +1,6 @@
 """Everything the KPI dashboard shows, read from the warehouse into one JSON-ready dict.
 
-Works on either warehouse target (a DuckDB connection or :class:`pipelines.warehouse.PgConnection`:
+Works on either warehouse target (a DuckDB connection or :class:`pipelines.warehouse.connection.PgConnection`:
 only ``execute(sql, params).fetchall()`` with ``?`` parameters is used).
 
 What the page gets:
@@ -28,12 +28,17 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pipelines.annotations import Annotation
-from pipelines.catalog import Catalog, Kpi
-from pipelines.explain import drift_explanation
-from pipelines.kpi_checks import DRIFT_PARAMS, evaluate_kpi_drift, load_daily_series, settling_rule
-from pipelines.settings import env
-from pipelines.warehouse import MISSING_RELATION
+from pipelines.defs.kpi_checks import (
+    DRIFT_PARAMS,
+    evaluate_kpi_drift,
+    load_daily_series,
+    settling_rule,
+)
+from pipelines.kpi.annotations import Annotation
+from pipelines.kpi.catalog import Catalog, Kpi
+from pipelines.kpi.explain import drift_explanation
+from pipelines.lib.settings import env
+from pipelines.warehouse.connection import MISSING_RELATION
 
 CHANNEL_NAMES = {
     "digital": "Digital",

@@ -4,51 +4,55 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.ads_resources import GoogleAdsResource, MarketingCostsResource, MetaAdsResource
-from pipelines.alert_sensor import AlertsResource, kpi_alert_sensor
-from pipelines.backlinks import backlinks_raw
-from pipelines.catalog_asset import kpi_catalog
-from pipelines.content import content_costs_raw, wordpress_raw
-from pipelines.dbt import dbt_resource, kpi_dbt_models
-from pipelines.freshness import freshness_job, kpi_freshness_schedule, source_freshness_checks
-from pipelines.fx import fx_rates
-from pipelines.ga4 import ga4_raw
-from pipelines.google_ads import google_ads_raw
-from pipelines.hubspot import hubspot_raw
-from pipelines.kpi_checks import MonitoringResource, kpi_checks
-from pipelines.mailchimp import mailchimp_raw
-from pipelines.marketing_costs import marketing_costs
-from pipelines.mentions import mentions_raw
-from pipelines.meta_ads import meta_ads_raw
-from pipelines.pagespeed import pagespeed_raw
-from pipelines.publish import build_publish_asset, build_scorecard_asset
-from pipelines.reconciliation import ga4_revenue_reconciles_with_stripe
-from pipelines.resources import (
+from pipelines.connectors.ads_resources import (
+    GoogleAdsResource,
+    MarketingCostsResource,
+    MetaAdsResource,
+)
+from pipelines.connectors.backlinks import backlinks_raw
+from pipelines.connectors.content import content_costs_raw, wordpress_raw
+from pipelines.connectors.fx import fx_rates
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.google_ads import google_ads_raw
+from pipelines.connectors.hubspot import hubspot_raw
+from pipelines.connectors.mailchimp import mailchimp_raw
+from pipelines.connectors.marketing_costs import marketing_costs
+from pipelines.connectors.mentions import mentions_raw
+from pipelines.connectors.meta_ads import meta_ads_raw
+from pipelines.connectors.pagespeed import pagespeed_raw
+from pipelines.connectors.resources import (
     BacklinksResource,
     FxResource,
     GA4Resource,
     MailchimpResource,
     PageSpeedResource,
     SearchConsoleResource,
-    WarehouseResource,
 )
-from pipelines.resources_business import HubSpotResource, StripeResource, ZendeskResource
-from pipelines.revisions import kpi_revisions
-from pipelines.run_alerts import kpi_run_health_sensor
-from pipelines.run_recovery import dead_run_recovery, recovering_in_process_executor
-from pipelines.schedules import daily_job, kpi_daily_schedule
-from pipelines.search_console import search_console_raw
-from pipelines.secret_files import warn_about_exposed_secret_files
-from pipelines.social import linkedin_raw, meta_graph_raw
-from pipelines.social_resources import (
+from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
+from pipelines.connectors.search_console import search_console_raw
+from pipelines.connectors.social import linkedin_raw, meta_graph_raw
+from pipelines.connectors.social_resources import (
     LinkedInResource,
     MentionsResource,
     MetaGraphResource,
     WordPressResource,
 )
-from pipelines.stripe import stripe_raw
-from pipelines.targets_asset import kpi_targets
-from pipelines.zendesk import zendesk_raw
+from pipelines.connectors.stripe import stripe_raw
+from pipelines.connectors.zendesk import zendesk_raw
+from pipelines.defs.alert_sensor import AlertsResource, kpi_alert_sensor
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
+from pipelines.defs.freshness import freshness_job, kpi_freshness_schedule, source_freshness_checks
+from pipelines.defs.kpi_checks import MonitoringResource, kpi_checks
+from pipelines.defs.reconciliation import ga4_revenue_reconciles_with_stripe
+from pipelines.defs.revisions import kpi_revisions
+from pipelines.defs.run_alerts import kpi_run_health_sensor
+from pipelines.defs.run_recovery import dead_run_recovery, recovering_in_process_executor
+from pipelines.defs.schedules import daily_job, kpi_daily_schedule
+from pipelines.defs.targets_asset import kpi_targets
+from pipelines.lib.secret_files import warn_about_exposed_secret_files
+from pipelines.publish import build_publish_asset, build_scorecard_asset
+from pipelines.warehouse.resource import WarehouseResource
 
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import requests
 
-from pipelines.settings import PROJECT_ROOT, duckdb_path
-from pipelines.venv_tools import prepare_dbt, venv_tool
-from pipelines.warehouse import warehouse_target
+from pipelines.lib.settings import PROJECT_ROOT, duckdb_path
+from pipelines.lib.venv_tools import prepare_dbt, venv_tool
+from pipelines.warehouse.connection import warehouse_target
 from sources import progress
 from sources.emulators.stack import demo_settings
 
@@ -148,8 +148,8 @@ def materialize(
 
 def print_monitoring(database: Path) -> None:
     """Targets and drift: what the checks say, next to the incidents the demo company injects."""
-    from pipelines.schedules import lookback_days
-    from pipelines.summary import render_drift, render_targets
+    from pipelines.defs.schedules import lookback_days
+    from pipelines.kpi.summary import render_drift, render_targets
     from sources.emulators.company import incident_on
 
     today = date.today()
@@ -171,7 +171,7 @@ def print_monitoring(database: Path) -> None:
 
 
 def run_demo(days: int = DEMO_DAYS) -> None:
-    from pipelines.summary import render
+    from pipelines.kpi.summary import render
 
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)

@@ -11,11 +11,11 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
-from pipelines.catalog import load_catalog
+from pipelines.kpi.catalog import load_catalog
+from pipelines.lib.settings import duckdb_path, env
+from pipelines.lib.venv_tools import DBT_PROJECT_DIR, venv_tool
 from pipelines.semantic_layer import KPI_MEASURES, kpi_semantic_model, metric_name, period_only
-from pipelines.settings import duckdb_path, env
-from pipelines.venv_tools import DBT_PROJECT_DIR, venv_tool
-from pipelines.warehouse import warehouse_target
+from pipelines.warehouse.connection import warehouse_target
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill
-from pipelines.resources import WarehouseResource
+from pipelines.lib.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill
+from pipelines.lib.settings import PROJECT_ROOT, env
 from pipelines.scorecard import write_scorecard, write_scorecard_from
-from pipelines.settings import PROJECT_ROOT, env
+from pipelines.warehouse.resource import WarehouseResource
 
 KEY = dg.AssetKey(["published", "marts"])
 

@@ -17,12 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.annotations import load_annotations
-from pipelines.catalog import load_catalog
 from pipelines.dashboard_data import CHANNEL_NAMES, load_dashboard_data
-from pipelines.resources import connect_waiting
-from pipelines.settings import duckdb_path
-from pipelines.warehouse import connect_postgres, warehouse_target
+from pipelines.kpi.annotations import load_annotations
+from pipelines.kpi.catalog import load_catalog
+from pipelines.lib.settings import duckdb_path
+from pipelines.warehouse.connection import connect_postgres, warehouse_target
+from pipelines.warehouse.resource import connect_waiting
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "dashboard.js"

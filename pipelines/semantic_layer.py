@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.catalog import Catalog, Kpi, load_catalog
-from pipelines.settings import PROJECT_ROOT
+from pipelines.kpi.catalog import Catalog, Kpi, load_catalog
+from pipelines.lib.settings import PROJECT_ROOT
 
 SEMANTIC_YAML = PROJECT_ROOT / "dbt_project" / "models" / "semantic" / "_semantic_layer.yml"
 HEADER = (

@@ -36,7 +36,7 @@ def dbt_target_per_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         yield
         return
-    from pipelines.dbt import DBT_PROJECT_DIR
+    from pipelines.defs.dbt import DBT_PROJECT_DIR
 
     target = tmp_path_factory.mktemp("dbt_target")
     partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"

@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.dbt import DBT_PROJECT_DIR, dbt_executable
+from pipelines.defs.dbt import DBT_PROJECT_DIR, dbt_executable
 from sources.emulators.ecb import is_publication_day
 from sources.emulators.ecb import rate as ecb_rate
 

@@ -1,7 +1,7 @@
 """Fault targets: Google Ads, Meta Ads.
 
 Each ``load`` pulls the suite's window with the real client and loads it the way the source's
-asset in pipelines/ does (both tables of :func:`pipelines.paid_ads.load_and_report`).
+asset in pipelines/ does (both tables of :func:`pipelines.connectors.paid_ads.load_and_report`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 import duckdb
 
-from pipelines import google_ads as google_ads_pipeline
-from pipelines import meta_ads as meta_ads_pipeline
-from pipelines.paid_ads import AdsPull, _table
-from pipelines.raw_loader import replace_window
+from pipelines.connectors import google_ads as google_ads_pipeline
+from pipelines.connectors import meta_ads as meta_ads_pipeline
+from pipelines.connectors.paid_ads import AdsPull, _table
+from pipelines.warehouse.raw_loader import replace_window
 from sources.emulators import google_ads as google_ads_emulator
 from sources.emulators import meta_ads as meta_ads_emulator
 from sources.emulators.google_auth import TOKEN_PATH

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
-from pipelines import hubspot as hubspot_pipeline
-from pipelines import stripe as stripe_pipeline
-from pipelines import zendesk as zendesk_pipeline
-from pipelines.coverage import sync_days
-from pipelines.ingest import arrow_table
-from pipelines.raw_loader import replace_keys, replace_window
+from pipelines.connectors import hubspot as hubspot_pipeline
+from pipelines.connectors import stripe as stripe_pipeline
+from pipelines.connectors import zendesk as zendesk_pipeline
+from pipelines.connectors.coverage import sync_days
+from pipelines.connectors.ingest import arrow_table
+from pipelines.warehouse.raw_loader import replace_keys, replace_window
 from sources.emulators import hubspot as hubspot_emulator
 from sources.emulators import stripe as stripe_emulator
 from sources.emulators import zendesk as zendesk_emulator

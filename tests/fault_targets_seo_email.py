@@ -13,12 +13,12 @@ from typing import Any
 
 import duckdb
 
-from pipelines import backlinks as backlinks_pipeline
-from pipelines import mailchimp as mailchimp_pipeline
-from pipelines import pagespeed as pagespeed_pipeline
-from pipelines import search_console as sc_pipeline
-from pipelines.ingest import arrow_table
-from pipelines.raw_loader import replace_window
+from pipelines.connectors import backlinks as backlinks_pipeline
+from pipelines.connectors import mailchimp as mailchimp_pipeline
+from pipelines.connectors import pagespeed as pagespeed_pipeline
+from pipelines.connectors import search_console as sc_pipeline
+from pipelines.connectors.ingest import arrow_table
+from pipelines.warehouse.raw_loader import replace_window
 from sources.backlinks import AhrefsProvider
 from sources.emulators import ahrefs as ahrefs_emulator
 from sources.emulators import mailchimp as mailchimp_emulator

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from pipelines import content as content_pipeline
-from pipelines import social as social_pipeline
-from pipelines.ingest import arrow_table
-from pipelines.raw_loader import replace_window
+from pipelines.connectors import content as content_pipeline
+from pipelines.connectors import social as social_pipeline
+from pipelines.connectors.ingest import arrow_table
+from pipelines.warehouse.raw_loader import replace_window
 from sources.emulators.company import SOCIAL_ACCOUNTS
 from sources.emulators.linkedin import day_limit_fault, minute_limit_fault
 from sources.emulators.meta_graph import throttle_fault
@@ -57,7 +57,7 @@ def _load_tables(
     rows: dict[str, list[dict[str, Any]]],
     accounts: dict[str, list[str]],
 ) -> int:
-    """pipelines.social._load without the Dagster context."""
+    """pipelines.connectors.social._load without the Dagster context."""
     return sum(
         replace_window(
             con,

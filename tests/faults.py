@@ -13,11 +13,11 @@ from datetime import timedelta
 
 import duckdb
 
-from pipelines.fx import TABLE as FX_TABLE
-from pipelines.ga4 import TABLES as GA4_TABLES
-from pipelines.ga4 import extract
-from pipelines.ingest import arrow_table
-from pipelines.raw_loader import replace_keys, replace_window
+from pipelines.connectors.fx import TABLE as FX_TABLE
+from pipelines.connectors.ga4 import TABLES as GA4_TABLES
+from pipelines.connectors.ga4 import extract
+from pipelines.connectors.ingest import arrow_table
+from pipelines.warehouse.raw_loader import replace_keys, replace_window
 from sources.ecb import EcbClient
 from sources.emulators.ecb import HEADER as ECB_HEADER
 from sources.emulators.server import Fault

@@ -15,7 +15,7 @@ from pathlib import Path
 from dbt_metricflow.cli.cli_configuration import CLIConfiguration
 from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
-from pipelines.venv_tools import DBT_PROJECT_DIR
+from pipelines.lib.venv_tools import DBT_PROJECT_DIR
 
 
 def run(queries: list[list[list[str]]]) -> list[list[dict]]:

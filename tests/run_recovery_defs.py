@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.partitions import WAREHOUSE_POOL
-from pipelines.run_recovery import dead_run_recovery, recovering_in_process_executor
+from pipelines.defs.run_recovery import dead_run_recovery, recovering_in_process_executor
+from pipelines.lib.partitions import WAREHOUSE_POOL
 
 
 @dg.asset(pool=WAREHOUSE_POOL)

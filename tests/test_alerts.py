@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from pipelines.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
-from pipelines.alerts import Outcome, decide, render
+from pipelines.defs.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
+from pipelines.kpi.alerts import Outcome, decide, render
 from tests.receivers import SmtpReceiver, WebhookReceiver
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])

@@ -10,11 +10,11 @@ import dagster as dg
 import pytest
 import requests
 
-from pipelines import api_version_check
-from pipelines.ads_resources import GoogleAdsResource, MetaAdsResource
-from pipelines.google_ads import google_ads_raw
-from pipelines.meta_ads import meta_ads_raw
-from pipelines.resources import WarehouseResource
+from pipelines.connectors import api_version_check
+from pipelines.connectors.ads_resources import GoogleAdsResource, MetaAdsResource
+from pipelines.connectors.google_ads import google_ads_raw
+from pipelines.connectors.meta_ads import meta_ads_raw
+from pipelines.warehouse.resource import WarehouseResource
 from sources import api_versions, google_ads, linkedin, meta_ads, meta_graph
 from sources.api_versions import GOOGLE_ADS, LINKEDIN, META_ADS, META_GRAPH, REGISTRY, Level, assess
 from sources.http import SourceError

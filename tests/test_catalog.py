@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.catalog import CatalogError, load_catalog, parse_catalog
+from pipelines.kpi.catalog import CatalogError, load_catalog, parse_catalog
 
 SPEC_KPIS = [
     "sales.revenue",

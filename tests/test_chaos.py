@@ -32,8 +32,8 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from pipelines.partitions import WAREHOUSE_POOL
-from pipelines.run_recovery import LOG_PREFIX, PID_TAG
+from pipelines.defs.run_recovery import LOG_PREFIX, PID_TAG
+from pipelines.lib.partitions import WAREHOUSE_POOL
 from sources.emulators.stack import build_stack
 from tests.e2e import query
 

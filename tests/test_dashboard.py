@@ -20,12 +20,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipelines.annotations import AnnotationsError, parse_annotations
-from pipelines.catalog import load_catalog
 from pipelines.dashboard_data import roll_up, rollup_mode
-from pipelines.pg_local import remove, start_local_postgres
+from pipelines.kpi.annotations import AnnotationsError, parse_annotations
+from pipelines.kpi.catalog import load_catalog
 from pipelines.scorecard import write_report, write_scorecard
-from pipelines.warehouse import connect_postgres
+from pipelines.warehouse.connection import connect_postgres
+from tools.pg_local import remove, start_local_postgres
 
 FIRST = date(2024, 11, 8)  # a Friday: the first ISO week is partial
 LAST = date(2026, 11, 25)  # a Wednesday: the current week and month are partial
@@ -597,7 +597,7 @@ def test_no_overlap_at_desktop_and_phone_widths(dashboard, browser, width, tmp_p
 
 
 def test_counts_keep_their_decimals_only_when_they_have_some() -> None:
-    from pipelines.summary import format_value
+    from pipelines.kpi.summary import format_value
 
     catalog = load_catalog()
     assert format_value(catalog[PERIOD_RATIO], 0.74) == "0.74"  # was "1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipelines.dbt import prune_invocation_folders
+from pipelines.defs.dbt import prune_invocation_folders
 
 
 def make_folder(root: Path, name: str, mtime: int) -> Path:

@@ -7,8 +7,8 @@ from datetime import datetime
 import dagster as dg
 
 from pipelines.definitions import defs
-from pipelines.partitions import WAREHOUSE_POOL
-from pipelines.schedules import kpi_daily_schedule
+from pipelines.defs.schedules import kpi_daily_schedule
+from pipelines.lib.partitions import WAREHOUSE_POOL
 
 EXPECTED_ASSETS = {
     "raw/kpi_catalog",
@@ -182,7 +182,7 @@ def test_the_daily_schedule_is_stopped_by_default_and_covers_yesterday_plus_look
 
 
 def test_every_catalog_kpi_has_a_target_and_a_drift_check_on_kpi_values() -> None:
-    from pipelines.catalog import load_catalog
+    from pipelines.kpi.catalog import load_catalog
 
     keys = defs.resolve_asset_graph().asset_check_keys
     on_kpi_values = {k.name for k in keys if k.asset_key == dg.AssetKey(["marts", "kpi_values"])}
@@ -194,7 +194,7 @@ def test_every_catalog_kpi_has_a_target_and_a_drift_check_on_kpi_values() -> Non
 
 
 def test_freshness_job_and_alert_sensor_are_registered() -> None:
-    from pipelines.freshness import kpi_freshness_schedule
+    from pipelines.defs.freshness import kpi_freshness_schedule
 
     assert defs.resolve_job_def("kpi_freshness") is not None
     assert kpi_freshness_schedule.default_status == dg.DefaultScheduleStatus.STOPPED

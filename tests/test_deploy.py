@@ -96,7 +96,7 @@ def test_the_production_extra_runs_the_production_instance_on_postgresql(
     instance stores runs and events in a throwaway PostgreSQL server."""
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-    from pipelines.pg_local import PORT, SUPERUSER, remove, start_local_postgres
+    from tools.pg_local import PORT, SUPERUSER, remove, start_local_postgres
 
     server = start_local_postgres()
     try:

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from pipelines.cli import main
-from pipelines.secret_files import exposure, secret_files, warn_about_exposed_secret_files
+from pipelines.lib.secret_files import exposure, secret_files, warn_about_exposed_secret_files
 from sources.emulators.google_auth import write_demo_service_account
 from tests.dagster_ui import free_port, graphql, shell, wait_for_location
 from tests.documented_commands import ROOT, commands_in, fresh_clone, user_env
@@ -318,7 +318,7 @@ def test_a_secret_file_other_users_can_read_is_reported_with_the_fix(tmp_path, c
     assert secret_files(tmp_path, environ) == [env_file, key]
     env_file.chmod(0o644)
     key.chmod(0o640)
-    with caplog.at_level(logging.WARNING, logger="pipelines.secret_files"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.lib.secret_files"):
         problems = warn_about_exposed_secret_files(tmp_path, environ)
     assert problems == [
         f"{env_file} holds secrets and is readable by group and others (mode 0644); "
@@ -335,7 +335,7 @@ def test_a_secret_file_other_users_can_read_is_reported_with_the_fix(tmp_path, c
 
 
 def test_kpi_doctor_names_the_readable_key_file_and_fails(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr("pipelines.secret_files.PROJECT_ROOT", tmp_path)  # no .env there
+    monkeypatch.setattr("pipelines.lib.secret_files.PROJECT_ROOT", tmp_path)  # no .env there
     key = tmp_path / "key.json"
     key.write_text("{}")
     key.chmod(0o644)
@@ -351,7 +351,7 @@ def test_kpi_doctor_names_the_readable_key_file_and_fails(tmp_path, monkeypatch,
 
 
 def test_kpi_doctor_fails_on_a_sunset_api_version(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr("pipelines.secret_files.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("pipelines.lib.secret_files.PROJECT_ROOT", tmp_path)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.setenv("GOOGLE_ADS_API_VERSION", "v21")  # sunset on 2026-08-05
     assert main(["doctor"]) == 1

@@ -27,10 +27,10 @@ def documented_section() -> str:
 
 
 def python_mart_ddl() -> dict[str, str]:
-    """``marts`` table -> its CREATE statement, from the string constants of pipelines/*.py."""
+    """``marts`` table -> its CREATE statement, from the string constants of pipelines/**.py."""
     found: dict[str, str] = {}
-    for info in pkgutil.iter_modules(pipelines.__path__):
-        module = importlib.import_module(f"pipelines.{info.name}")
+    for info in pkgutil.walk_packages(pipelines.__path__, "pipelines."):
+        module = importlib.import_module(info.name)
         for value in vars(module).values():
             if isinstance(value, str) and (match := CREATE_MART.search(value)):
                 found[match.group(1)] = value
@@ -39,7 +39,7 @@ def python_mart_ddl() -> dict[str, str]:
 
 def test_every_mart_table_created_by_python_is_documented() -> None:
     created = set()
-    for path in (ROOT / "pipelines").glob("*.py"):
+    for path in (ROOT / "pipelines").rglob("*.py"):
         created |= set(CREATE_MART.findall(path.read_text()))
     assert "kpi_revisions" in created
     section = documented_section()

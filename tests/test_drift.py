@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 import sources.emulators.company as company_module
-from pipelines.catalog import load_catalog
-from pipelines.drift import DriftParams, evaluate_series, robust_scale, worst_day
+from pipelines.kpi.catalog import load_catalog
+from pipelines.kpi.drift import DriftParams, evaluate_series, robust_scale, worst_day
 from sources.emulators.company import CHANNEL_GROUPS, WEEKDAY_FACTOR, Company, noise
 from sources.emulators.stack import DEMO_PROPERTIES
 

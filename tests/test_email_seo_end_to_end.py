@@ -16,21 +16,21 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.backlinks import backlinks_raw
-from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import dbt_resource, kpi_dbt_models
-from pipelines.ga4 import ga4_raw
-from pipelines.mailchimp import mailchimp_raw
-from pipelines.pagespeed import pagespeed_raw
-from pipelines.resources import (
+from pipelines.connectors.backlinks import backlinks_raw
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.mailchimp import mailchimp_raw
+from pipelines.connectors.pagespeed import pagespeed_raw
+from pipelines.connectors.resources import (
     BacklinksResource,
     GA4Resource,
     MailchimpResource,
     PageSpeedResource,
     SearchConsoleResource,
-    WarehouseResource,
 )
-from pipelines.search_console import search_console_raw
+from pipelines.connectors.search_console import search_console_raw
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators.company import page_url
 from sources.emulators.stack import (
     DEMO_PAGESPEED_PATHS,

@@ -18,14 +18,15 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import DBT_PROJECT_DIR, dbt_resource, kpi_dbt_models
+from pipelines.connectors.fx import fx_rates
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.definitions import MART_KEYS
-from pipelines.fx import fx_rates
-from pipelines.ga4 import ga4_raw
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.dbt import DBT_PROJECT_DIR, dbt_resource, kpi_dbt_models
 from pipelines.publish import build_publish_asset, publish
-from pipelines.resources import FxResource, GA4Resource, WarehouseResource
 from pipelines.scorecard import write_scorecard
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators.company import CHANNEL_GROUPS
 from sources.emulators.stack import EmulatorStack, build_stack
 from tests import browser

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipelines.fx import first_rate_day
+from pipelines.connectors.fx import first_rate_day
 from sources.ecb import EcbClient, parse_rates_csv
 from sources.emulators.ecb import rate
 from sources.http import SchemaError

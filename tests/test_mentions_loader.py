@@ -10,9 +10,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.mentions import mentions_raw
-from pipelines.resources import WarehouseResource
-from pipelines.social_resources import MentionsResource
+from pipelines.connectors.mentions import mentions_raw
+from pipelines.connectors.social_resources import MentionsResource
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators import company as co
 from sources.emulators.exports import render_export
 from sources.mentions import parse_file, parse_timestamp

@@ -12,9 +12,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipelines.ingest import arrow_table
-from pipelines.pagespeed import SCHEMA, TABLE, keep_earlier_measurements
-from pipelines.raw_loader import replace_window
+from pipelines.connectors.ingest import arrow_table
+from pipelines.connectors.pagespeed import SCHEMA, TABLE, keep_earlier_measurements
+from pipelines.warehouse.raw_loader import replace_window
 from sources.emulators.company import page_url
 from sources.emulators.pagespeed import DEMO_API_KEY
 from sources.emulators.server import Fault

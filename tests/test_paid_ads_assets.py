@@ -10,16 +10,20 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.ads_resources import (
+from pipelines.connectors.ads_resources import (
     GoogleAdsResource,
     MarketingCostsResource,
     MetaAdsResource,
     ads_lookback_days,
 )
-from pipelines.google_ads import google_ads_raw
-from pipelines.marketing_costs import MarketingCostsError, marketing_costs, parse_costs_csv
-from pipelines.meta_ads import meta_ads_raw
-from pipelines.resources import WarehouseResource
+from pipelines.connectors.google_ads import google_ads_raw
+from pipelines.connectors.marketing_costs import (
+    MarketingCostsError,
+    marketing_costs,
+    parse_costs_csv,
+)
+from pipelines.connectors.meta_ads import meta_ads_raw
+from pipelines.warehouse.resource import WarehouseResource
 
 GOOD = """# costs no API reports
 month,category,amount,currency,until,note

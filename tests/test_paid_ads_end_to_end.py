@@ -18,15 +18,20 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.ads_resources import GoogleAdsResource, MarketingCostsResource, MetaAdsResource
-from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import dbt_resource, kpi_dbt_models
-from pipelines.fx import fx_rates
-from pipelines.ga4 import ga4_raw
-from pipelines.google_ads import google_ads_raw
-from pipelines.marketing_costs import marketing_costs
-from pipelines.meta_ads import meta_ads_raw
-from pipelines.resources import FxResource, GA4Resource, WarehouseResource
+from pipelines.connectors.ads_resources import (
+    GoogleAdsResource,
+    MarketingCostsResource,
+    MetaAdsResource,
+)
+from pipelines.connectors.fx import fx_rates
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.google_ads import google_ads_raw
+from pipelines.connectors.marketing_costs import marketing_costs
+from pipelines.connectors.meta_ads import meta_ads_raw
+from pipelines.connectors.resources import FxResource, GA4Resource
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators import google_ads as gads
 from sources.emulators.company import AD_CAMPAIGNS, CHANNEL_GROUPS
 from sources.emulators.google_auth import TOKEN_PATH

@@ -1,6 +1,6 @@
 """The PostgreSQL warehouse target: the COPY raw writer and the DuckDB-compatible connection.
 
-Runs against a real PostgreSQL server started for this module (``pipelines.pg_local``: initdb in a
+Runs against a real PostgreSQL server started for this module (``tools.pg_local``: initdb in a
 temporary directory, unix socket only). The server binaries are required, not optional:
 ``scripts/setup`` installs the Debian package ``postgresql`` when they are missing.
 """
@@ -20,21 +20,21 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from pipelines import raw_writers
-from pipelines.pg_compare import COLUMNS as COMPARED_COLUMNS
-from pipelines.pg_compare import compare_rows, pin_clocks
-from pipelines.pg_local import LocalPostgres, remove, start_local_postgres
-from pipelines.raw_loader import replace_keys, replace_table, replace_window
-from pipelines.raw_writers import postgres_type
-from pipelines.resources import WarehouseResource
-from pipelines.warehouse import (
+from pipelines.warehouse import raw_writers
+from pipelines.warehouse.connection import (
     MISSING_RELATION,
     PgConnection,
     connect_postgres,
     to_pyformat,
     warehouse_target,
 )
+from pipelines.warehouse.raw_loader import replace_keys, replace_table, replace_window
+from pipelines.warehouse.raw_writers import postgres_type
+from pipelines.warehouse.resource import WarehouseResource
 from sources.http import SchemaError, redact
+from tools.pg_compare import COLUMNS as COMPARED_COLUMNS
+from tools.pg_compare import compare_rows, pin_clocks
+from tools.pg_local import LocalPostgres, remove, start_local_postgres
 
 TABLE = "raw.ga4__traffic"
 MARCH = [date(2025, 3, d) for d in range(1, 8)]
@@ -265,8 +265,8 @@ CRASHING_CHILD = textwrap.dedent(
 
     import pyarrow as pa
 
-    from pipelines.raw_loader import replace_window
-    from pipelines.warehouse import connect_postgres
+    from pipelines.warehouse.raw_loader import replace_window
+    from pipelines.warehouse.connection import connect_postgres
 
 
     class CrashBeforeCommit:
@@ -302,7 +302,7 @@ def test_a_process_killed_before_the_commit_leaves_the_old_rows(con, pg_env, mon
         [
             sys.executable,
             "-c",
-            "import pipelines.raw_writers as w; w.is_postgres = lambda con: True\n"
+            "import pipelines.warehouse.raw_writers as w; w.is_postgres = lambda con: True\n"
             + CRASHING_CHILD,
         ],
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},

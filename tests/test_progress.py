@@ -12,11 +12,11 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.ads_resources import MetaAdsResource
+from pipelines.connectors.ads_resources import MetaAdsResource
+from pipelines.connectors.meta_ads import meta_ads_raw
 from pipelines.demo import progress_line
-from pipelines.meta_ads import meta_ads_raw
-from pipelines.progress import dbt_models_progress
-from pipelines.resources import WarehouseResource
+from pipelines.lib.progress import dbt_models_progress
+from pipelines.warehouse.resource import WarehouseResource
 from sources import progress
 from sources.http import RetryDecision, RetryPolicy, call_with_retries, paginate_cursor
 from sources.progress import Progress, heartbeat, reporting

@@ -18,10 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.catalog_asset import kpi_catalog
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.targets_asset import kpi_targets
 from pipelines.publish import publish
-from pipelines.resources import WarehouseResource
-from pipelines.targets_asset import kpi_targets
+from pipelines.warehouse.resource import WarehouseResource
 from tests.e2e import run_dbt
 from tests.test_docs import python_mart_ddl
 

@@ -1,4 +1,4 @@
-"""Idempotent, transactional Arrow loads into raw tables (pipelines/raw_loader.py)."""
+"""Idempotent, transactional Arrow loads into raw tables (pipelines/warehouse/raw_loader.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipelines import raw_writers
-from pipelines.ingest import arrow_table
-from pipelines.raw_loader import replace_keys, replace_window
+from pipelines.connectors.ingest import arrow_table
+from pipelines.warehouse import raw_writers
+from pipelines.warehouse.raw_loader import replace_keys, replace_window
 from sources.http import SchemaError
 
 TABLE = "raw.ga4__traffic"
@@ -191,7 +191,7 @@ CRASHING_CHILD = textwrap.dedent(
     import duckdb
     import pyarrow as pa
 
-    from pipelines.raw_loader import replace_window
+    from pipelines.warehouse.raw_loader import replace_window
 
 
     class CrashBeforeCommit:

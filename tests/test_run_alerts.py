@@ -10,9 +10,9 @@ import dagster as dg
 import pytest
 from dagster import DagsterRun, DagsterRunStatus
 
-from pipelines import run_alerts
-from pipelines.alert_sensor import AlertsResource
-from pipelines.run_alerts import HealthCursor, kpi_run_health_sensor, split_fix, stale_hours
+from pipelines.defs import run_alerts
+from pipelines.defs.alert_sensor import AlertsResource
+from pipelines.defs.run_alerts import HealthCursor, kpi_run_health_sensor, split_fix, stale_hours
 from sources.http import SourceError, register_secret
 from tests.receivers import SmtpReceiver, WebhookReceiver
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.ga4 import ga4_raw
-from pipelines.resources import GA4Resource, WarehouseResource
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.resources import GA4Resource
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators.server import Fault
 from sources.emulators.stack import build_stack
 from tests.e2e import query

@@ -22,8 +22,7 @@ import yaml
 from dagster._core.instance.ref import InstanceRef
 
 from pipelines.definitions import defs
-from pipelines.partitions import WAREHOUSE_POOL
-from pipelines.run_recovery import (
+from pipelines.defs.run_recovery import (
     LOG_PREFIX,
     RUN_ID_VARIABLE,
     PoolWaitWatch,
@@ -36,6 +35,7 @@ from pipelines.run_recovery import (
     this_host,
     wait_warn_seconds,
 )
+from pipelines.lib.partitions import WAREHOUSE_POOL
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGSTER = str(Path(sys.executable).parent / "dagster")

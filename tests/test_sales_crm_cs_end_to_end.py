@@ -20,16 +20,17 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import dbt_resource, kpi_dbt_models
-from pipelines.fx import fx_rates
-from pipelines.ga4 import ga4_raw
-from pipelines.hubspot import hubspot_raw
-from pipelines.reconciliation import CHECK_NAME, ga4_revenue_reconciles_with_stripe
-from pipelines.resources import FxResource, GA4Resource, WarehouseResource
-from pipelines.resources_business import HubSpotResource, StripeResource, ZendeskResource
-from pipelines.stripe import stripe_raw
-from pipelines.zendesk import zendesk_raw
+from pipelines.connectors.fx import fx_rates
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.hubspot import hubspot_raw
+from pipelines.connectors.resources import FxResource, GA4Resource
+from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
+from pipelines.connectors.stripe import stripe_raw
+from pipelines.connectors.zendesk import zendesk_raw
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
+from pipelines.defs.reconciliation import CHECK_NAME, ga4_revenue_reconciles_with_stripe
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators import hubspot as hubspot_emulator
 from sources.emulators import stripe as stripe_emulator
 from sources.emulators import zendesk as zendesk_emulator

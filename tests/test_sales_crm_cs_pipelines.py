@@ -10,11 +10,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.hubspot import hubspot_raw
-from pipelines.resources import WarehouseResource
-from pipelines.resources_business import HubSpotResource, StripeResource, ZendeskResource
-from pipelines.stripe import lookback_days, stripe_raw
-from pipelines.zendesk import zendesk_raw
+from pipelines.connectors.hubspot import hubspot_raw
+from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
+from pipelines.connectors.stripe import lookback_days, stripe_raw
+from pipelines.connectors.zendesk import zendesk_raw
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators import hubspot as hubspot_emulator
 from sources.emulators import stripe as stripe_emulator
 from sources.emulators import zendesk as zendesk_emulator

@@ -27,10 +27,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
+from pipelines.connectors.resources import GA4Resource
 from pipelines.definitions import defs
-from pipelines.resources import GA4Resource
-from pipelines.schedules import daily_job
+from pipelines.defs.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
+from pipelines.defs.schedules import daily_job
 from sources.emulators.server import Fault
 from sources.emulators.stack import EmulatorStack, build_stack
 

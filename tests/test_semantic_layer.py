@@ -24,7 +24,9 @@ import pytest
 import yaml
 
 from pipelines import cli
-from pipelines.catalog import load_catalog, parse_catalog
+from pipelines.kpi.catalog import load_catalog, parse_catalog
+from pipelines.lib.settings import PROJECT_ROOT
+from pipelines.lib.venv_tools import DBT_PROJECT_DIR, venv_tool
 from pipelines.metrics_query import MetricsQueryError, mf_command, mf_environment
 from pipelines.semantic_layer import (
     FILTERED_COMPONENTS,
@@ -38,8 +40,6 @@ from pipelines.semantic_layer import (
     period_only,
     render,
 )
-from pipelines.settings import PROJECT_ROOT
-from pipelines.venv_tools import DBT_PROJECT_DIR, venv_tool
 from tests.e2e import materialize_window, query
 
 # 11 days over a month boundary (two months, at least one whole ISO week) inside the last 120 days
@@ -176,9 +176,9 @@ def test_the_published_marts_have_enforced_contracts_with_a_type_per_column() ->
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every source from the demo's emulators through dbt for START..END, in one run, built once
     (the API rate limiters opened up: the emulators do not need them)."""
+    from pipelines.connectors.resources_business import HubSpotResource, ZendeskResource
     from pipelines.definitions import defs
     from pipelines.demo import emulators
-    from pipelines.resources_business import HubSpotResource, ZendeskResource
 
     tmp = tmp_path_factory.mktemp("semantic")
     database = tmp / "warehouse.duckdb"

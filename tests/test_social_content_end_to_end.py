@@ -18,20 +18,21 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.catalog_asset import kpi_catalog
-from pipelines.content import content_costs_raw, wordpress_raw
-from pipelines.dbt import dbt_resource, kpi_dbt_models
-from pipelines.fx import fx_rates
-from pipelines.ga4 import ga4_raw
-from pipelines.mentions import mentions_raw
-from pipelines.resources import FxResource, GA4Resource, WarehouseResource
-from pipelines.social import linkedin_raw, meta_graph_raw
-from pipelines.social_resources import (
+from pipelines.connectors.content import content_costs_raw, wordpress_raw
+from pipelines.connectors.fx import fx_rates
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.mentions import mentions_raw
+from pipelines.connectors.resources import FxResource, GA4Resource
+from pipelines.connectors.social import linkedin_raw, meta_graph_raw
+from pipelines.connectors.social_resources import (
     LinkedInResource,
     MentionsResource,
     MetaGraphResource,
     WordPressResource,
 )
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators import company as co
 from sources.emulators.exports import render_export, write_costs_file
 from sources.emulators.social_content import (

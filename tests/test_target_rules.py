@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from pipelines.catalog import load_catalog
-from pipelines.explain import target_explanation
-from pipelines.target_rules import StatusRow, evaluate_targets, worst
+from pipelines.kpi.catalog import load_catalog
+from pipelines.kpi.explain import target_explanation
+from pipelines.kpi.target_rules import StatusRow, evaluate_targets, worst
 
 MARCH = date(2025, 3, 1)
 

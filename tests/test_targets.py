@@ -8,9 +8,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.catalog import load_catalog
-from pipelines.resources import WarehouseResource
-from pipelines.targets import (
+from pipelines.defs.targets_asset import kpi_targets
+from pipelines.kpi.catalog import load_catalog
+from pipelines.kpi.targets import (
     TargetsError,
     load_targets,
     parse_period,
@@ -18,7 +18,7 @@ from pipelines.targets import (
     period_label,
     targets_to_arrow,
 )
-from pipelines.targets_asset import kpi_targets
+from pipelines.warehouse.resource import WarehouseResource
 
 CATALOG = load_catalog()
 

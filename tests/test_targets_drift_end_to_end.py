@@ -19,18 +19,19 @@ import dagster as dg
 import pytest
 import yaml
 
-from pipelines.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
-from pipelines.catalog import load_catalog
-from pipelines.catalog_asset import kpi_catalog
-from pipelines.dbt import dbt_resource, kpi_dbt_models
-from pipelines.freshness import source_freshness_checks
-from pipelines.fx import fx_rates
-from pipelines.ga4 import KEYS as GA4_KEYS
-from pipelines.ga4 import ga4_raw
-from pipelines.kpi_checks import MonitoringResource, kpi_checks
-from pipelines.resources import FxResource, GA4Resource, WarehouseResource
-from pipelines.revisions import kpi_revisions
-from pipelines.targets_asset import kpi_targets
+from pipelines.connectors.fx import fx_rates
+from pipelines.connectors.ga4 import KEYS as GA4_KEYS
+from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors.resources import FxResource, GA4Resource
+from pipelines.defs.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
+from pipelines.defs.catalog_asset import kpi_catalog
+from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
+from pipelines.defs.freshness import source_freshness_checks
+from pipelines.defs.kpi_checks import MonitoringResource, kpi_checks
+from pipelines.defs.revisions import kpi_revisions
+from pipelines.defs.targets_asset import kpi_targets
+from pipelines.kpi.catalog import load_catalog
+from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators.company import CHANNEL_GROUPS
 from sources.emulators.server import Fault
 from sources.emulators.stack import DEMO_PROPERTIES, EmulatorStack, build_stack

@@ -51,11 +51,11 @@ def install(stage: str) -> None:
 
         GA4Client.leads = leads
     elif stage == "loading":
-        from pipelines import raw_loader
+        from pipelines.warehouse import raw_loader
 
         after(raw_loader, "_insert", lambda writer, table, columns: table == "raw.ga4__leads")
     elif stage == "checks":
-        from pipelines import kpi_checks
+        from pipelines.defs import kpi_checks
 
         after(kpi_checks, "load_daily_series")
     elif stage == "publishing":

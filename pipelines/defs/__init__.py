@@ -1,0 +1,1 @@
+"""Dagster definitions besides the connectors: dbt assets, checks, schedules, sensors, run recovery."""

@@ -1,0 +1,94 @@
+"""dbt models as Dagster assets: staging -> intermediate -> marts -> kpi_values.
+
+The manifest is prepared ahead of time (``kpi prepare`` or ``dbt parse``), never at import in a
+deployed process; under ``dagster dev`` it is refreshed automatically. dagster-dbt gives every
+invocation its own target folder (~14 MB each); only the newest ``KEEP_INVOCATIONS`` are kept.
+"""
+
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.lib.partitions import (
+    WAREHOUSE_POOL,
+    daily_partitions,
+    dbt_window_vars,
+    single_run_backfill,
+    window_dates,
+)
+from pipelines.lib.progress import dbt_models_progress
+from pipelines.lib.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt
+
+__all__ = ["DBT_PROJECT_DIR", "dbt_executable", "dbt_resource", "kpi_dbt_models"]
+
+KEEP_INVOCATIONS = 20
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# Under `dagster dev` the manifest is re-parsed at load, as dagster-dbt's `prepare_if_dev()` does
+# (into the folder it is read from), but with the venv's dbt: dagster-dbt's own preparer looks
+# for `dbt` on PATH only.
+if os.environ.get("DAGSTER_IS_DEV_CLI"):
+    prepare_dbt({**os.environ, "DBT_TARGET_PATH": str(dbt_project.manifest_path.parent)})
+
+if not dbt_project.manifest_path.exists():
+    raise FileNotFoundError(
+        f"dbt manifest missing at {dbt_project.manifest_path}. Prepare it once after checkout or "
+        "after changing models: `kpi prepare` (runs `dbt parse`)."
+    )
+
+
+class KpiDbtTranslator(DagsterDbtTranslator):
+    """Asset keys ``[schema, model]`` and groups named after the dbt folder layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        schema = dbt_resource_props["config"].get("schema") or "main"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn") or []
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=KpiDbtTranslator(),
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    pool=WAREHOUSE_POOL,
+    exclude="resource_type:unit_test",
+)
+def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """``dbt build`` for the partition window: models rebuild only the periods it touches."""
+    start, end = window_dates(context)
+    args = ["build", "--vars", json.dumps(dbt_window_vars(start, end))]
+    invocation = dbt.cli(args, context=context)
+    yield from dbt_models_progress(context, invocation.stream())
+    prune_invocation_folders(invocation.target_path.parent)
+
+
+def prune_invocation_folders(target_root: Path, keep: int = KEEP_INVOCATIONS) -> list[Path]:
+    """Delete all but the newest ``keep`` per-invocation folders of the dbt asset; return them."""
+    folders = sorted(
+        (p for p in target_root.glob(f"{kpi_dbt_models.op.name}-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return folders[keep:]
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )

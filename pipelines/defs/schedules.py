@@ -1,0 +1,68 @@
+"""The daily job and its schedule: yesterday plus each source's lookback, as one run."""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from pipelines.connectors import (
+    content,
+    fx,
+    ga4,
+    google_ads,
+    hubspot,
+    mailchimp,
+    meta_ads,
+    search_console,
+    social,
+    stripe,
+    zendesk,
+)
+from pipelines.lib.partitions import daily_partitions
+
+
+def lookback_days() -> int:
+    """The longest lookback of any source, read at tick time (some are settable, e.g.
+    MAILCHIMP_LOOKBACK_DAYS, STRIPE_LOOKBACK_DAYS): the whole range is re-pulled and rebuilt
+    each morning."""
+    return max(
+        [
+            ga4.LOOKBACK_DAYS,
+            fx.LOOKBACK_DAYS,
+            mailchimp.lookback_days(),
+            search_console.LOOKBACK_DAYS,
+            social.LOOKBACK_DAYS,
+            content.LOOKBACK_DAYS,
+            hubspot.LOOKBACK_DAYS,
+            zendesk.LOOKBACK_DAYS,
+            stripe.lookback_days(),
+            google_ads.LOOKBACK_DAYS,
+            meta_ads.LOOKBACK_DAYS,
+        ]
+    )
+
+
+daily_job = dg.define_asset_job(
+    "kpi_daily",
+    selection=dg.AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="Every source, dbt model and check for a partition range (daily run and backfills).",
+)
+
+
+@dg.schedule(
+    job=daily_job,
+    cron_schedule="0 6 * * *",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Each morning: yesterday and the longest source lookback before it, in one run.",
+)
+def kpi_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    yesterday = (context.scheduled_execution_time - timedelta(days=1)).date()
+    first = yesterday - timedelta(days=lookback_days() - 1)
+    first = max(first, daily_partitions.start.date())
+    return dg.RunRequest(
+        run_key=f"daily-{yesterday.isoformat()}",
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": yesterday.isoformat(),
+        },
+    )

@@ -1,0 +1,1 @@
+"""The KPI rules: catalog, targets, pacing rules, drift, alerts, explanations (no Dagster)."""

@@ -1,0 +1,1 @@
+"""Small shared helpers: settings, partitions, progress lines, tool paths, secret files."""

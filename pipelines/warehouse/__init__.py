@@ -1,0 +1,1 @@
+"""Warehouse I/O: connections (DuckDB or PostgreSQL) and the idempotent raw loaders."""

@@ -1,0 +1,1 @@
+"""CI and benchmark tooling: a throwaway PostgreSQL server, the DuckDB/PostgreSQL comparison."""
