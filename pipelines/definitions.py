@@ -5,21 +5,19 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.connectors.ads_resources import (
-    GoogleAdsResource,
     MarketingCostsResource,
-    MetaAdsResource,
 )
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.backlinks import backlinks_raw
 from pipelines.connectors.content import content_costs_raw, wordpress_raw
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.google_ads import google_ads_raw
 from pipelines.connectors.hubspot import hubspot_raw
 from pipelines.connectors.mailchimp import mailchimp_raw
 from pipelines.connectors.marketing_costs import marketing_costs
 from pipelines.connectors.mentions import mentions_raw
-from pipelines.connectors.meta_ads import meta_ads_raw
 from pipelines.connectors.pagespeed import pagespeed_raw
+from pipelines.connectors.registry import SOURCES
 from pipelines.connectors.resources import (
     BacklinksResource,
     FxResource,
@@ -76,8 +74,7 @@ defs = dg.Definitions(
         stripe_raw,
         hubspot_raw,
         zendesk_raw,
-        google_ads_raw,
-        meta_ads_raw,
+        *connector_assets(SOURCES),
         marketing_costs,
         kpi_dbt_models,
         kpi_revisions,
@@ -107,8 +104,7 @@ defs = dg.Definitions(
         "stripe": StripeResource(),
         "hubspot": HubSpotResource(),
         "zendesk": ZendeskResource(),
-        "google_ads": GoogleAdsResource(),
-        "meta_ads": MetaAdsResource(),
+        **connector_resources(SOURCES),
         "marketing_costs_file": MarketingCostsResource(),
         "dbt": dbt_resource(),
         "monitoring": MonitoringResource(),

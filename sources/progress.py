@@ -92,7 +92,8 @@ class Progress:
             self.write(self.line(note, final))
 
     def line(self, note: str | None = None, final: bool = False) -> str:
-        parts = [f"{self.requests} requests"]
+        # a load step makes no requests: its line is about rows loaded
+        parts = [f"{self.requests} requests"] if self.requests or not self.loaded else []
         if self.pages:
             parts.append(f"{self.pages} pages")
         if self.pages or self.rows:

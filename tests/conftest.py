@@ -31,6 +31,15 @@ def stack(tmp_path: Path) -> Iterator[EmulatorStack]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def landing_zone_per_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every run lands its pages in this worker's own landing zone, never the project's data/."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("KPI_LANDING_PATH", str(tmp_path_factory.mktemp("landing")))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def dbt_target_per_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Point dbt (and dagster-dbt's per-invocation folders) at this worker's own target folder."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):

@@ -6,13 +6,17 @@ Target modules (tests/fault_targets_*.py) build on these; tests/faults.py lists 
 from __future__ import annotations
 
 import copy
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines.connectors import pipeline
+from pipelines.connectors.framework import Source, Window
 from sources.emulators.server import Fault
 from sources.emulators.stack import EmulatorStack
 from sources.http import HttpClient, RetryPolicy
@@ -138,3 +142,28 @@ def instant_limiter(max_calls: int, period: float) -> RateLimiter:
 
 def rows_of(loaded: int | Loaded) -> Loaded:
     return loaded if isinstance(loaded, Loaded) else Loaded(loaded)
+
+
+def source_load(source: Source, adjust: Callable[[Any], None] | None = None) -> Load:
+    """A target's ``load``: the source's own ``extract`` to a landing zone, then its load, over
+    START..END, exactly as its Dagster assets run them (``adjust`` tunes the client, e.g. smaller
+    pages so faults land mid-stream)."""
+
+    def load(
+        stack: EmulatorStack, retry: RetryPolicy, con: duckdb.DuckDBPyConnection, timeout: float
+    ) -> int:
+        def tune(client: Any) -> Any:
+            short_timeout(client, timeout)
+            if adjust is not None:
+                adjust(client)
+            return client
+
+        names = {s.name for s in source.settings}
+        settings = {k: v for k, v in stack.env().items() if k in names}
+        config = source.config(settings, retry=retry, adjust=tune)
+        with tempfile.TemporaryDirectory() as root:
+            landed = pipeline.extract(source, config, Window(START, END), "faults", root=Path(root))
+            results = pipeline.load(con, landed, "faults")
+        return sum(result.rows_inserted for result in results.values())
+
+    return load

@@ -1,93 +1,26 @@
 """Fault targets: Google Ads, Meta Ads.
 
-Each ``load`` pulls the suite's window with the real client and loads it the way the source's
-asset in pipelines/ does (both tables of :func:`pipelines.connectors.paid_ads.load_and_report`).
+Each ``load`` is the source's own extract and load (:func:`tests.fault_base.source_load`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from datetime import timedelta
 from typing import Any
 
-import duckdb
-
-from pipelines.connectors import google_ads as google_ads_pipeline
-from pipelines.connectors import meta_ads as meta_ads_pipeline
-from pipelines.connectors.paid_ads import AdsPull, _table
-from pipelines.warehouse.raw_loader import replace_window
+from pipelines.connectors import google_ads, meta_ads
 from sources.emulators import google_ads as google_ads_emulator
 from sources.emulators import meta_ads as meta_ads_emulator
-from sources.emulators.google_auth import TOKEN_PATH
 from sources.emulators.server import Fault
-from sources.emulators.stack import EmulatorStack
-from sources.google_ads import GoogleAdsClient
-from sources.http import RetryPolicy
-from sources.meta_ads import MetaAdsClient
 from tests.fault_base import (
-    END,
     REPEATED_CURSOR,
-    START,
     FaultTarget,
     ReplayFirstPage,
     malformed_and_truncated,
-    short_timeout,
+    source_load,
     standard_transient,
 )
-
-Con = duckdb.DuckDBPyConnection
-LAST = END - timedelta(days=1)  # the clients take inclusive ranges
-
-
-def _load_pull(
-    con: Con,
-    pull: AdsPull,
-    accounts: list[str],
-    tables: dict[str, str],
-    schemas: dict[str, Any],
-) -> int:
-    """Replace the window's rows of both tables, as ``load_and_report`` does."""
-    rows = {"campaigns": pull.campaigns, "accounts": pull.accounts}
-    return sum(
-        replace_window(
-            con,
-            table,
-            _table(rows[name], schemas[name]),
-            account_ids=accounts,
-            start=START,
-            end=END,
-            run_id="faults",
-        ).rows_inserted
-        for name, table in tables.items()
-    )
-
-
-# --- Google Ads -----------------------------------------------------------------------------------
-GOOGLE_CUSTOMERS = ["4815162342", "7020304050"]  # the stack's GOOGLE_ADS_CUSTOMER_IDS
-
-
-def _google_load(stack: EmulatorStack, retry: RetryPolicy, con: Con, timeout: float) -> int:
-    base = stack.server.base_url
-    client = GoogleAdsClient(
-        developer_token=google_ads_emulator.DEMO_DEVELOPER_TOKEN,
-        client_id=google_ads_emulator.DEMO_CLIENT_ID,
-        client_secret=google_ads_emulator.DEMO_CLIENT_SECRET,
-        refresh_token=google_ads_emulator.DEMO_REFRESH_TOKEN,
-        login_customer_id=google_ads_emulator.DEMO_MANAGER_ID,
-        base_url=base,
-        token_url=base + TOKEN_PATH,
-        retry=retry,
-    )
-    short_timeout(client, timeout)
-    pull = AdsPull()
-    for customer in GOOGLE_CUSTOMERS:
-        info = client.customer(customer)
-        pull.add_account(customer, info, START, LAST)
-        pull.add_campaigns(customer, client.campaign_days(customer, START, LAST))
-    return _load_pull(
-        con, pull, GOOGLE_CUSTOMERS, google_ads_pipeline.TABLES, google_ads_pipeline.SCHEMAS
-    )
 
 
 def _google_impressions_as_text(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -107,8 +40,8 @@ GOOGLE_ADS = FaultTarget(
         "new field": "searchStream returns only the fields the GAQL query selects, so a metric Google adds never arrives unasked",
     },
     path=GOOGLE_STREAM,
-    table=google_ads_pipeline.TABLES["campaigns"],
-    load=_google_load,
+    table=google_ads.SOURCE.table("campaigns").table,
+    load=source_load(google_ads.SOURCE),
     transient={
         **standard_transient(
             GOOGLE_STREAM,
@@ -146,20 +79,8 @@ META_ACCOUNTS = ["798085168510957", "801234567890123"]  # the stack's META_AD_AC
 META_INSIGHTS = r"/act_\d+/insights$"
 
 
-def _meta_load(stack: EmulatorStack, retry: RetryPolicy, con: Con, timeout: float) -> int:
-    client = MetaAdsClient(
-        meta_ads_emulator.DEMO_ACCESS_TOKEN,
-        base_url=stack.server.base_url,
-        retry=retry,
-        page_limit=5,  # several insights pages per account, so faults land mid-stream
-    )
-    short_timeout(client, timeout)
-    pull = AdsPull()
-    for account in META_ACCOUNTS:
-        info = client.account(account)
-        pull.add_account(account, info, START, LAST)
-        pull.add_campaigns(account, client.insights(account, START, LAST))
-    return _load_pull(con, pull, META_ACCOUNTS, meta_ads_pipeline.TABLES, meta_ads_pipeline.SCHEMAS)
+def _small_pages(client: Any) -> None:
+    client.page_limit = 5  # several insights pages per account, so faults land mid-stream
 
 
 def _meta_impressions_as_text(page: dict[str, Any]) -> dict[str, Any]:
@@ -188,8 +109,8 @@ META_ADS = FaultTarget(
         "new field": "insights return only the fields= asked for, so a metric Meta adds never arrives unasked",
     },
     path=META_INSIGHTS,
-    table=meta_ads_pipeline.TABLES["campaigns"],
-    load=_meta_load,
+    table=meta_ads.SOURCE.table("campaigns").table,
+    load=source_load(meta_ads.SOURCE, _small_pages),
     transient={
         # Meta throttles with HTTP 400, not 429; the wait is estimated_time_to_regain_access
         # (minutes) in X-Business-Use-Case-Usage (api-notes/meta_ads.md).

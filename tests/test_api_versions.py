@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from pipelines.connectors import api_version_check
-from pipelines.connectors.ads_resources import GoogleAdsResource, MetaAdsResource
-from pipelines.connectors.google_ads import google_ads_raw
-from pipelines.connectors.meta_ads import meta_ads_raw
+from pipelines.connectors import google_ads as google_ads_source
+from pipelines.connectors import meta_ads as meta_ads_source
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.warehouse.resource import WarehouseResource
 from sources import api_versions, google_ads, linkedin, meta_ads, meta_graph
 from sources.api_versions import GOOGLE_ADS, LINKEDIN, META_ADS, META_GRAPH, REGISTRY, Level, assess
@@ -93,31 +93,29 @@ def test_a_malformed_version_is_a_clear_error() -> None:
 # --- the check in a run ------------------------------------------------------------------------
 def _materialize(asset, resources: dict, tmp_path: Path) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [asset],
+        asset,
         resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")), **resources},
         partition_key="2025-03-01",
         raise_on_error=False,
     )
 
 
-def _google(stack, version: str) -> GoogleAdsResource:
-    env = stack.env()
-    return GoogleAdsResource(
-        customer_ids=env["GOOGLE_ADS_CUSTOMER_IDS"],
-        login_customer_id=env["GOOGLE_ADS_LOGIN_CUSTOMER_ID"],
-        developer_token=env["GOOGLE_ADS_DEVELOPER_TOKEN"],
-        client_id=env["GOOGLE_ADS_CLIENT_ID"],
-        client_secret=env["GOOGLE_ADS_CLIENT_SECRET"],
-        refresh_token=env["GOOGLE_ADS_REFRESH_TOKEN"],
-        base_url=env["GOOGLE_ADS_BASE_URL"],
-        token_url=env["GOOGLE_OAUTH_TOKEN_URL"],
-        api_version=version,
-    )
+def _settings(stack) -> dict[str, str]:
+    names = {s.name for s in google_ads_source.SOURCE.settings}
+    return {k: v for k, v in stack.env().items() if k in names}
+
+
+def _google(stack, version: str) -> dict:
+    settings = {**stack.env(), "GOOGLE_ADS_API_VERSION": version}
+    return connector_resources([google_ads_source.SOURCE], settings)
+
+
+GOOGLE = connector_assets([google_ads_source.SOURCE])
 
 
 def test_a_run_on_a_sunset_version_fails_before_any_request(stack, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(api_version_check, "today", lambda: CHOSEN_ON)
-    result = _materialize(google_ads_raw, {"google_ads": _google(stack, "v21")}, tmp_path)
+    result = _materialize(GOOGLE, _google(stack, "v21"), tmp_path)
     assert not result.success
     failure = str(result.all_events)
     assert "GOOGLE_ADS_API_VERSION=v26" in failure and "sunset on 2026-08-05" in failure
@@ -126,7 +124,7 @@ def test_a_run_on_a_sunset_version_fails_before_any_request(stack, tmp_path, mon
 
 def test_a_run_near_the_sunset_warns_and_still_loads(stack, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(api_version_check, "today", lambda: date(2027, 1, 1))  # v23: 31 days left
-    result = _materialize(google_ads_raw, {"google_ads": _google(stack, "v23")}, tmp_path)
+    result = _materialize(GOOGLE, _google(stack, "v23"), tmp_path)
     assert result.success
     check = {c.check_name: c for c in result.get_asset_check_evaluations()}["api_version_current"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
@@ -135,13 +133,8 @@ def test_a_run_near_the_sunset_warns_and_still_loads(stack, tmp_path, monkeypatc
 
 def test_a_current_version_passes_the_check(stack, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(api_version_check, "today", lambda: CHOSEN_ON)
-    env = stack.env()
-    resource = MetaAdsResource(
-        account_ids=env["META_AD_ACCOUNT_IDS"],
-        access_token=env["META_ACCESS_TOKEN"],
-        base_url=env["META_BASE_URL"],
-    )
-    result = _materialize(meta_ads_raw, {"meta_ads": resource}, tmp_path)
+    meta = [meta_ads_source.SOURCE]
+    result = _materialize(connector_assets(meta), connector_resources(meta, stack.env()), tmp_path)
     assert result.success
     check = {c.check_name: c for c in result.get_asset_check_evaluations()}["api_version_current"]
     assert check.passed and check.metadata["version"].value == "v27.0"
@@ -160,7 +153,8 @@ def test_the_marketing_api_emulator_refuses_an_expired_version_like_meta(stack) 
 
 
 def test_the_google_ads_emulator_does_not_serve_a_sunset_version(stack) -> None:
-    client = _google(stack, "v22").client()
+    source = google_ads_source.SOURCE
+    client = source.connect(source.config({**_settings(stack), "GOOGLE_ADS_API_VERSION": "v22"}))
     with pytest.raises(SourceError, match="GOOGLE_ADS_API_VERSION"):
         client.customer("4815162342")
 

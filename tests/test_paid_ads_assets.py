@@ -10,19 +10,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.connectors.ads_resources import (
-    GoogleAdsResource,
-    MarketingCostsResource,
-    MetaAdsResource,
-    ads_lookback_days,
-)
-from pipelines.connectors.google_ads import google_ads_raw
+from pipelines.connectors import google_ads, meta_ads
+from pipelines.connectors.ads_resources import MarketingCostsResource
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.marketing_costs import (
     MarketingCostsError,
     marketing_costs,
     parse_costs_csv,
 )
-from pipelines.connectors.meta_ads import meta_ads_raw
 from pipelines.warehouse.resource import WarehouseResource
 
 GOOD = """# costs no API reports
@@ -77,7 +72,7 @@ def test_the_shipped_demo_costs_file_is_valid() -> None:
 
 def materialize_alone(asset, resources: dict, tmp_path: Path) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [asset],
+        asset if isinstance(asset, list) else [asset],
         resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")), **resources},
         partition_key="2025-03-01",
         raise_on_error=False,
@@ -110,14 +105,14 @@ def test_no_costs_file_warns_and_loads_an_empty_table(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("asset", "resource_key", "resource", "settings"),
+    ("source", "settings"),
     [
-        (google_ads_raw, "google_ads", GoogleAdsResource(), "GOOGLE_ADS_CUSTOMER_IDS"),
-        (meta_ads_raw, "meta_ads", MetaAdsResource(), "META_AD_ACCOUNT_IDS"),
+        (google_ads.SOURCE, "GOOGLE_ADS_CUSTOMER_IDS"),
+        (meta_ads.SOURCE, "META_AD_ACCOUNT_IDS"),
     ],
 )
 def test_an_ads_source_without_settings_loads_nothing_and_warns(
-    asset, resource_key, resource, settings, tmp_path, monkeypatch
+    source, settings, tmp_path, monkeypatch
 ) -> None:
     for name in (
         "GOOGLE_ADS_CUSTOMER_IDS",
@@ -129,7 +124,8 @@ def test_an_ads_source_without_settings_loads_nothing_and_warns(
         "META_ACCESS_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
-    result = materialize_alone(asset, {resource_key: resource}, tmp_path)
+    monkeypatch.setenv("KPI_LANDING_PATH", str(tmp_path / "landing"))
+    result = materialize_alone(connector_assets([source]), connector_resources([source]), tmp_path)
     assert result.success
     check = {c.check_name: c for c in result.get_asset_check_evaluations()}["source_configured"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
@@ -139,23 +135,25 @@ def test_an_ads_source_without_settings_loads_nothing_and_warns(
 def test_the_lookback_is_28_days_unless_configured_per_source_or_for_all_ads(monkeypatch) -> None:
     monkeypatch.delenv("ADS_LOOKBACK_DAYS", raising=False)
     monkeypatch.delenv("META_ADS_LOOKBACK_DAYS", raising=False)
-    assert ads_lookback_days("META_ADS") == 28
+
+    def lookback() -> int:
+        return meta_ads.SOURCE.lookback(meta_ads.SOURCE.config())
+
+    assert lookback() == 28
     monkeypatch.setenv("ADS_LOOKBACK_DAYS", "14")
-    assert ads_lookback_days("META_ADS") == 14
+    assert lookback() == 14
     monkeypatch.setenv("META_ADS_LOOKBACK_DAYS", "7")
-    assert ads_lookback_days("META_ADS") == 7
+    assert lookback() == 7
     monkeypatch.setenv("META_ADS_LOOKBACK_DAYS", "a week")
     with pytest.raises(ValueError, match="META_ADS_LOOKBACK_DAYS"):
-        ads_lookback_days("META_ADS")
+        lookback()
 
 
 def test_account_id_settings_accept_dashes_and_the_act_prefix() -> None:
-    assert GoogleAdsResource(customer_ids="481-516-2342, 7020304050").customers() == [
-        "4815162342",
-        "7020304050",
-    ]
-    assert MetaAdsResource(account_ids="act_1,2").accounts() == ["1", "2"]
-    assert MetaAdsResource(conversion_action_types=" purchase , lead ").conversion_types() == [
-        "purchase",
-        "lead",
-    ]
+    google = google_ads.SOURCE.config({"GOOGLE_ADS_CUSTOMER_IDS": "481-516-2342, 7020304050"})
+    assert google_ads.customers(google) == ["4815162342", "7020304050"]
+    meta = meta_ads.SOURCE.config(
+        {"META_AD_ACCOUNT_IDS": "act_1,2", "META_CONVERSION_ACTION_TYPES": " purchase , lead "}
+    )
+    assert meta_ads.ad_accounts(meta) == ["1", "2"]
+    assert meta.list("META_CONVERSION_ACTION_TYPES") == ["purchase", "lead"]

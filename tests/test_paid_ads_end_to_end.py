@@ -18,24 +18,19 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.connectors import google_ads, meta_ads
 from pipelines.connectors.ads_resources import (
-    GoogleAdsResource,
     MarketingCostsResource,
-    MetaAdsResource,
 )
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.google_ads import google_ads_raw
 from pipelines.connectors.marketing_costs import marketing_costs
-from pipelines.connectors.meta_ads import meta_ads_raw
 from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.warehouse.resource import WarehouseResource
-from sources.emulators import google_ads as gads
 from sources.emulators.company import AD_CAMPAIGNS, CHANNEL_GROUPS
-from sources.emulators.google_auth import TOKEN_PATH
-from sources.emulators.meta_ads import DEMO_ACCESS_TOKEN
 from sources.emulators.stack import DEMO_PROPERTIES, EmulatorStack, build_stack
 from tests.e2e import days, materialize_window, period_start, query, run_dbt, usd_per_unit
 
@@ -53,11 +48,11 @@ COSTS = [  # (month, amount, currency) as written above
     (date(2025, 2, 1), 9300.0, "NOK"),
 ]
 PROPERTY_CURRENCY = {"250000001": "USD", "250000002": "EUR"}
+ADS = [google_ads.SOURCE, meta_ads.SOURCE]
 ASSETS = [
     kpi_catalog,
     ga4_raw,
-    google_ads_raw,
-    meta_ads_raw,
+    *connector_assets(ADS),
     marketing_costs,
     fx_rates,
     kpi_dbt_models,
@@ -81,21 +76,7 @@ def materialize(
                 credentials_path=str(stack.service_account),
                 base_url=base,
             ),
-            "google_ads": GoogleAdsResource(
-                customer_ids="481-516-2342,7020304050",
-                login_customer_id=gads.DEMO_MANAGER_ID,
-                developer_token=gads.DEMO_DEVELOPER_TOKEN,
-                client_id=gads.DEMO_CLIENT_ID,
-                client_secret=gads.DEMO_CLIENT_SECRET,
-                refresh_token=gads.DEMO_REFRESH_TOKEN,
-                base_url=base,
-                token_url=base + TOKEN_PATH,
-            ),
-            "meta_ads": MetaAdsResource(
-                account_ids="act_798085168510957,801234567890123",
-                access_token=DEMO_ACCESS_TOKEN,
-                base_url=base,
-            ),
+            **connector_resources(ADS, stack.env()),
             "marketing_costs_file": MarketingCostsResource(path=str(costs_file)),
             "fx": FxResource(base_url=base, reporting="USD"),
             "dbt": dbt_resource(),
@@ -307,8 +288,8 @@ def test_rerunning_a_range_gives_identical_tables(warehouse) -> None:
     before = [query(database, sql) for sql in tables], query(database, kpis)
     # The ads sources and their dbt chain to kpi_values (GA4 and FX re-runs: tests/test_end_to_end).
     ads = dg.AssetSelection.assets(
-        *google_ads_raw.keys,
-        *meta_ads_raw.keys,
+        *(t.asset_key for source in ADS for t in source.tables),
+        *(dg.AssetKey(["landing", source.name]) for source in ADS),
         *(
             dg.AssetKey(key.split("/"))
             for key in (

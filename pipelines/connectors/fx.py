@@ -45,8 +45,7 @@ MONEY_SOURCES = [
     ga4.KEYS["landing_pages"],
     stripe.KEYS["charges"],
     hubspot.KEYS["deals"],
-    *google_ads.KEYS.values(),
-    *meta_ads.KEYS.values(),
+    *(t.asset_key for s in (google_ads.SOURCE, meta_ads.SOURCE) for t in s.tables),
     marketing_costs.KEY,
     content.COSTS_KEY,
 ]

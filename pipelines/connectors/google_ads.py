@@ -1,142 +1,151 @@
-"""Google Ads ingestion: campaign x day per customer over the partition window.
+"""Google Ads: campaign x day per customer (searchStream, OAuth refresh token, developer token).
 
 raw.google_ads__campaign_stats  customer x campaign x day the API returned (account currency, day)
 raw.google_ads__accounts        customer x day pulled: currency, time zone, name (zero-fill spine)
 """
 
-from collections.abc import Iterator
-from datetime import timedelta
+from __future__ import annotations
 
-import dagster as dg
+from collections.abc import Iterator
+from typing import Any
+
 import pyarrow as pa
 
-from pipelines.connectors.ads_resources import GoogleAdsResource, ads_lookback_days
-from pipelines.connectors.api_version_check import (
-    CHECK_API_VERSION,
-    api_version_check_spec,
-    check_api_version,
+from pipelines.connectors.framework import Batch, Config, RawTable, Setting, Source, Window
+from pipelines.connectors.paid_ads import (
+    ADS_LOOKBACK,
+    MONEY,
+    account_days,
+    ads_lookback,
+    campaign_days,
+    with_loader_columns,
 )
-from pipelines.connectors.ingest import (
-    CHECK_SCHEMA,
-    configured_check_spec,
-    not_configured,
-    schema_check_spec,
-    window_label,
-)
-from pipelines.connectors.paid_ads import MONEY, AdsPull, load_and_report
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.resource import WarehouseResource
+from sources import google_ads
 from sources.api_versions import GOOGLE_ADS
 
-SOURCE = "google_ads"
-# Conversions are attributed back to the click day for up to the conversion window: re-pull it.
-LOOKBACK_DAYS = ads_lookback_days("GOOGLE_ADS")
-TABLES = {"campaigns": "raw.google_ads__campaign_stats", "accounts": "raw.google_ads__accounts"}
-KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
-SCHEMAS = {
-    "campaigns": pa.schema(
-        [
-            ("customer_id", pa.string()),
-            ("currency_code", pa.string()),
-            ("time_zone", pa.string()),
-            ("campaign_id", pa.string()),
-            ("campaign_name", pa.string()),
-            ("campaign_status", pa.string()),
-            ("date", pa.date32()),
-            ("impressions", pa.int64()),
-            ("clicks", pa.int64()),
-            ("cost_micros", pa.int64()),
-            ("cost", MONEY),
-            ("conversions", pa.float64()),
-            ("conversions_value", MONEY),
-        ]
-    ),
-    "accounts": pa.schema(
-        [
-            ("customer_id", pa.string()),
-            ("descriptive_name", pa.string()),
-            ("currency_code", pa.string()),
-            ("time_zone", pa.string()),
-            ("date", pa.date32()),
-        ]
-    ),
-}
-
-
-@dg.multi_asset(
-    name="google_ads_raw",
-    specs=[
-        dg.AssetSpec(
-            key,
-            group_name="raw_google_ads",
-            kinds={"python", "duckdb"},
-            description=f"Google Ads searchStream (campaign x day) landed in {TABLES[name]}.",
-            metadata={"table": TABLES[name], "lookback_days": LOOKBACK_DAYS},
-        )
-        for name, key in KEYS.items()
-    ],
-    check_specs=[
-        configured_check_spec(SOURCE, KEYS["campaigns"]),
-        schema_check_spec(SOURCE, KEYS["campaigns"]),
-        api_version_check_spec(GOOGLE_ADS, KEYS["campaigns"]),
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
+CAMPAIGNS = with_loader_columns(
+    [
+        ("customer_id", pa.string()),
+        ("currency_code", pa.string()),
+        ("time_zone", pa.string()),
+        ("campaign_id", pa.string()),
+        ("campaign_name", pa.string()),
+        ("campaign_status", pa.string()),
+        ("date", pa.date32()),
+        ("impressions", pa.int64()),
+        ("clicks", pa.int64()),
+        ("cost_micros", pa.int64()),
+        ("cost", MONEY),
+        ("conversions", pa.float64()),
+        ("conversions_value", MONEY),
+    ]
 )
-@reports_progress("google_ads")
-def google_ads_raw(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, google_ads: GoogleAdsResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Pull campaign x day for every customer and replace the window's rows."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = google_ads.missing_settings()
-    if missing:
-        yield from not_configured(
-            context,
-            SOURCE,
-            missing,
-            KEYS.values(),
-            KEYS["campaigns"],
-            window,
-            other_checks=(CHECK_SCHEMA, CHECK_API_VERSION),
-        )
-        return
-    customers = google_ads.customers()
-    client = google_ads.client()
-    yield check_api_version(context, GOOGLE_ADS, client.api_version, KEYS["campaigns"])
-    last = end - timedelta(days=1)
-    pull = AdsPull()
-    for customer in customers:
+ACCOUNTS = with_loader_columns(
+    [
+        ("customer_id", pa.string()),
+        ("descriptive_name", pa.string()),
+        ("currency_code", pa.string()),
+        ("time_zone", pa.string()),
+        ("date", pa.date32()),
+    ]
+)
+
+
+def customers(config: Config) -> list[str]:
+    return [google_ads.normalize_customer_id(c) for c in config.list("GOOGLE_ADS_CUSTOMER_IDS")]
+
+
+def connect(config: Config) -> google_ads.GoogleAdsClient:
+    return google_ads.GoogleAdsClient(
+        developer_token=config.require("GOOGLE_ADS_DEVELOPER_TOKEN"),
+        client_id=config.require("GOOGLE_ADS_CLIENT_ID"),
+        client_secret=config.require("GOOGLE_ADS_CLIENT_SECRET"),
+        refresh_token=config.require("GOOGLE_ADS_REFRESH_TOKEN"),
+        login_customer_id=config.get("GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
+        base_url=config.require("GOOGLE_ADS_BASE_URL"),
+        token_url=config.require("GOOGLE_OAUTH_TOKEN_URL"),
+        api_version=config.require("GOOGLE_ADS_API_VERSION"),
+        **config.http_options(),
+    )
+
+
+def extract(
+    client: google_ads.GoogleAdsClient, window: Window, config: Config
+) -> Iterator[Batch | dict[str, Any]]:
+    currencies = {}
+    for customer in customers(config):
         info = client.customer(customer)
-        pull.add_account(customer, info, start, last)
-        pull.add_campaigns(customer, client.campaign_days(customer, start, last))
-        pull.currencies[customer] = info["currency_code"]
-    context.log.info(
-        f"google_ads: {client.requests_made} API requests for {len(customers)} customers"
-    )
-    yield from load_and_report(
-        context,
-        warehouse=warehouse,
-        pull=pull,
-        accounts=customers,
-        start=start,
-        end=end,
-        window=window,
-        tables=TABLES,
-        schemas=SCHEMAS,
-        keys=KEYS,
-        check_asset=KEYS["campaigns"],
-        extra=lambda name: {
-            "customers": ", ".join(customers),
-            "currencies": ", ".join(f"{c}={v}" for c, v in pull.currencies.items()),
-            "api_requests": client.requests_made,
-        },
-    )
+        currencies[customer] = info["currency_code"]
+        yield Batch("accounts", account_days(customer, info, window, ACCOUNTS))
+        rows = client.campaign_days(customer, window.start, window.last)
+        yield Batch("campaigns", campaign_days(customer, rows, CAMPAIGNS))
+    yield {
+        "customers": ", ".join(currencies),
+        "currencies": ", ".join(f"{c}={v}" for c, v in currencies.items()),
+    }
+
+
+def check(client: google_ads.GoogleAdsClient, config: Config) -> str:
+    names = [client.customer(c)["descriptive_name"] for c in customers(config)]
+    return f"{len(names)} customer(s): {', '.join(str(n) for n in names)}"
+
+
+SOURCE = Source(
+    name="google_ads",
+    title="Google Ads",
+    description="campaign x day per customer from googleAds:searchStream",
+    settings=(
+        Setting(
+            "GOOGLE_ADS_CUSTOMER_IDS", "Comma-separated customer IDs (123-456-7890)", required=True
+        ),
+        Setting(
+            "GOOGLE_ADS_DEVELOPER_TOKEN",
+            "The API Center developer token",
+            required=True,
+            secret=True,
+        ),
+        Setting("GOOGLE_ADS_CLIENT_ID", "OAuth client ID", required=True),
+        Setting("GOOGLE_ADS_CLIENT_SECRET", "OAuth client secret", required=True, secret=True),
+        Setting(
+            "GOOGLE_ADS_REFRESH_TOKEN",
+            "OAuth refresh token with the adwords scope",
+            required=True,
+            secret=True,
+        ),
+        Setting(
+            "GOOGLE_ADS_LOGIN_CUSTOMER_ID", "Manager account the customers are reached through"
+        ),
+        Setting("GOOGLE_ADS_BASE_URL", "API host", default=google_ads.DEFAULT_BASE_URL),
+        Setting(
+            "GOOGLE_OAUTH_TOKEN_URL", "OAuth token endpoint", default=google_ads.DEFAULT_TOKEN_URL
+        ),
+        Setting(
+            "GOOGLE_ADS_API_VERSION",
+            "Pinned API version (see docs/api-versions.md)",
+            default=google_ads.DEFAULT_API_VERSION,
+        ),
+        Setting("GOOGLE_ADS_LOOKBACK_DAYS", "Days re-pulled each morning (else ADS_LOOKBACK_DAYS)"),
+        ADS_LOOKBACK,
+    ),
+    tables=(
+        RawTable(
+            "campaigns",
+            "raw.google_ads__campaign_stats",
+            CAMPAIGNS,
+            "campaign x day as searchStream returned it",
+        ),
+        RawTable(
+            "accounts",
+            "raw.google_ads__accounts",
+            ACCOUNTS,
+            "customer x day pulled, with currency and time zone",
+        ),
+    ),
+    lookback=ads_lookback("GOOGLE_ADS_LOOKBACK_DAYS"),
+    connect=connect,
+    accounts=customers,
+    extract=extract,
+    check=check,
+    api_version=GOOGLE_ADS,
+    docs="docs/sources/paid-ads.md",
+)

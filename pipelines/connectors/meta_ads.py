@@ -1,4 +1,4 @@
-"""Meta Ads ingestion: campaign x day insights per ad account over the partition window.
+"""Meta Ads: campaign x day insights per ad account (Marketing API, long-lived access token).
 
 raw.meta_ads__campaign_insights  account x campaign x day with delivery (account currency and day)
 raw.meta_ads__accounts           account x day pulled: currency, time zone, name (zero-fill spine)
@@ -6,141 +6,143 @@ raw.meta_ads__accounts           account x day pulled: currency, time zone, name
 Windows longer than META_ASYNC_THRESHOLD_DAYS (30) go through the async report job.
 """
 
-from collections.abc import Iterator
-from datetime import timedelta
+from __future__ import annotations
 
-import dagster as dg
+from collections.abc import Iterator
+from typing import Any
+
 import pyarrow as pa
 
-from pipelines.connectors.ads_resources import MetaAdsResource, ads_lookback_days
-from pipelines.connectors.api_version_check import (
-    CHECK_API_VERSION,
-    api_version_check_spec,
-    check_api_version,
+from pipelines.connectors.framework import Batch, Config, RawTable, Setting, Source, Window
+from pipelines.connectors.paid_ads import (
+    ADS_LOOKBACK,
+    MONEY,
+    account_days,
+    ads_lookback,
+    campaign_days,
+    with_loader_columns,
 )
-from pipelines.connectors.ingest import (
-    CHECK_SCHEMA,
-    configured_check_spec,
-    not_configured,
-    schema_check_spec,
-    window_label,
-)
-from pipelines.connectors.paid_ads import MONEY, AdsPull, load_and_report
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.resource import WarehouseResource
+from sources import meta_ads
 from sources.api_versions import META_ADS
 
-SOURCE = "meta_ads"
-# Meta re-attributes conversions for up to 28 days: re-pull them.
-LOOKBACK_DAYS = ads_lookback_days("META_ADS")
-TABLES = {"campaigns": "raw.meta_ads__campaign_insights", "accounts": "raw.meta_ads__accounts"}
-KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
-SCHEMAS = {
-    "campaigns": pa.schema(
-        [
-            ("account_id", pa.string()),
-            ("account_currency", pa.string()),
-            ("campaign_id", pa.string()),
-            ("campaign_name", pa.string()),
-            ("date", pa.date32()),
-            ("impressions", pa.int64()),
-            ("clicks", pa.int64()),
-            ("inline_link_clicks", pa.int64()),
-            ("spend", MONEY),
-            ("conversions", pa.float64()),
-            ("conversion_value", MONEY),
-            ("conversion_action_types", pa.string()),
-        ]
-    ),
-    "accounts": pa.schema(
-        [
-            ("account_id", pa.string()),
-            ("name", pa.string()),
-            ("currency", pa.string()),
-            ("timezone_name", pa.string()),
-            ("date", pa.date32()),
-        ]
-    ),
-}
-
-
-@dg.multi_asset(
-    name="meta_ads_raw",
-    specs=[
-        dg.AssetSpec(
-            key,
-            group_name="raw_meta_ads",
-            kinds={"python", "duckdb"},
-            description=f"Meta Ads insights (campaign x day) landed in {TABLES[name]}.",
-            metadata={"table": TABLES[name], "lookback_days": LOOKBACK_DAYS},
-        )
-        for name, key in KEYS.items()
-    ],
-    check_specs=[
-        configured_check_spec(SOURCE, KEYS["campaigns"]),
-        schema_check_spec(SOURCE, KEYS["campaigns"]),
-        api_version_check_spec(META_ADS, KEYS["campaigns"]),
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
+CAMPAIGNS = with_loader_columns(
+    [
+        ("account_id", pa.string()),
+        ("account_currency", pa.string()),
+        ("campaign_id", pa.string()),
+        ("campaign_name", pa.string()),
+        ("date", pa.date32()),
+        ("impressions", pa.int64()),
+        ("clicks", pa.int64()),
+        ("inline_link_clicks", pa.int64()),
+        ("spend", MONEY),
+        ("conversions", pa.float64()),
+        ("conversion_value", MONEY),
+        ("conversion_action_types", pa.string()),
+    ]
 )
-@reports_progress("meta_ads")
-def meta_ads_raw(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, meta_ads: MetaAdsResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Pull campaign x day insights for every ad account and replace the window's rows."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = meta_ads.missing_settings()
-    if missing:
-        yield from not_configured(
-            context,
-            SOURCE,
-            missing,
-            KEYS.values(),
-            KEYS["campaigns"],
-            window,
-            other_checks=(CHECK_SCHEMA, CHECK_API_VERSION),
-        )
-        return
-    accounts = meta_ads.accounts()
-    client = meta_ads.client()
-    yield check_api_version(context, META_ADS, client.api_version, KEYS["campaigns"])
-    last = end - timedelta(days=1)
-    pull = AdsPull()
-    for account in accounts:
+ACCOUNTS = with_loader_columns(
+    [
+        ("account_id", pa.string()),
+        ("name", pa.string()),
+        ("currency", pa.string()),
+        ("timezone_name", pa.string()),
+        ("date", pa.date32()),
+    ]
+)
+
+
+def ad_accounts(config: Config) -> list[str]:
+    return [meta_ads.normalize_account_id(a) for a in config.list("META_AD_ACCOUNT_IDS")]
+
+
+def connect(config: Config) -> meta_ads.MetaAdsClient:
+    return meta_ads.MetaAdsClient(
+        config.require("META_ACCESS_TOKEN"),
+        base_url=config.require("META_BASE_URL"),
+        api_version=config.require("META_API_VERSION"),
+        conversion_action_types=config.list("META_CONVERSION_ACTION_TYPES"),
+        async_threshold_days=config.days("META_ASYNC_THRESHOLD_DAYS"),
+        **config.http_options(),
+    )
+
+
+def extract(
+    client: meta_ads.MetaAdsClient, window: Window, config: Config
+) -> Iterator[Batch | dict[str, Any]]:
+    currencies = {}
+    for account in ad_accounts(config):
         info = client.account(account)
-        pull.add_account(account, info, start, last)
-        pull.add_campaigns(account, client.insights(account, start, last))
-        pull.currencies[account] = info["currency"]
-    context.log.info(
-        f"meta_ads: {client.requests_made} API requests for {len(accounts)} accounts, "
-        f"{client.throttled} throttled answers backed off"
-    )
-    yield from load_and_report(
-        context,
-        warehouse=warehouse,
-        pull=pull,
-        accounts=accounts,
-        start=start,
-        end=end,
-        window=window,
-        tables=TABLES,
-        schemas=SCHEMAS,
-        keys=KEYS,
-        check_asset=KEYS["campaigns"],
-        extra=lambda name: {
-            "accounts": ", ".join(accounts),
-            "currencies": ", ".join(f"{a}={v}" for a, v in pull.currencies.items()),
-            "conversion_action_types": ", ".join(meta_ads.conversion_types()),
-            "api_requests": client.requests_made,
-            "throttled_answers": client.throttled,
-        },
-    )
+        currencies[account] = info["currency"]
+        yield Batch("accounts", account_days(account, info, window, ACCOUNTS))
+        rows = client.insights(account, window.start, window.last)
+        yield Batch("campaigns", campaign_days(account, rows, CAMPAIGNS))
+    yield {
+        "accounts": ", ".join(currencies),
+        "currencies": ", ".join(f"{a}={v}" for a, v in currencies.items()),
+        "throttled_answers": client.throttled,
+    }
+
+
+def check(client: meta_ads.MetaAdsClient, config: Config) -> str:
+    names = [client.account(a)["name"] for a in ad_accounts(config)]
+    return f"{len(names)} ad account(s): {', '.join(str(n) for n in names)}"
+
+
+SOURCE = Source(
+    name="meta_ads",
+    title="Meta Ads",
+    description="campaign x day insights per ad account from the Marketing API",
+    settings=(
+        Setting(
+            "META_AD_ACCOUNT_IDS",
+            "Comma-separated ad account IDs (act_ prefix optional)",
+            required=True,
+        ),
+        Setting(
+            "META_ACCESS_TOKEN",
+            "System-user access token with ads_read",
+            required=True,
+            secret=True,
+        ),
+        Setting("META_BASE_URL", "Graph API host", default=meta_ads.DEFAULT_BASE_URL),
+        Setting(
+            "META_API_VERSION",
+            "Pinned API version (see docs/api-versions.md)",
+            default=meta_ads.DEFAULT_API_VERSION,
+        ),
+        Setting(
+            "META_CONVERSION_ACTION_TYPES",
+            "Comma-separated action types counted as conversions",
+            default=",".join(meta_ads.DEFAULT_CONVERSION_ACTION_TYPES),
+        ),
+        Setting(
+            "META_ASYNC_THRESHOLD_DAYS",
+            "Windows longer than this use the async report job",
+            default=str(meta_ads.ASYNC_THRESHOLD_DAYS),
+        ),
+        Setting("META_ADS_LOOKBACK_DAYS", "Days re-pulled each morning (else ADS_LOOKBACK_DAYS)"),
+        ADS_LOOKBACK,
+    ),
+    tables=(
+        RawTable(
+            "campaigns",
+            "raw.meta_ads__campaign_insights",
+            CAMPAIGNS,
+            "campaign x day insights with delivery",
+        ),
+        RawTable(
+            "accounts",
+            "raw.meta_ads__accounts",
+            ACCOUNTS,
+            "ad account x day pulled, with currency and time zone",
+        ),
+    ),
+    lookback=ads_lookback("META_ADS_LOOKBACK_DAYS"),
+    connect=connect,
+    accounts=ad_accounts,
+    extract=extract,
+    check=check,
+    api_version=META_ADS,
+    docs="docs/sources/meta_ads.md",
+)

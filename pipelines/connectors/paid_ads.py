@@ -1,4 +1,4 @@
-"""What the ads ingestion assets (Google Ads, Meta Ads) share: the account-day table and the load.
+"""What the ad platforms (Google Ads, Meta Ads) share: the account-day spine and the lookback.
 
 Each platform lands two raw tables per window and account:
 
@@ -11,83 +11,50 @@ Each platform lands two raw tables per window and account:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Callable
 from typing import Any
 
-import dagster as dg
 import pyarrow as pa
 
-from pipelines.connectors.ingest import arrow_table, configured, load_metadata, schema_check
-from pipelines.warehouse.raw_loader import LoadResult, replace_window
-from pipelines.warehouse.resource import WarehouseResource
+from pipelines.connectors.framework import Config, Setting, Window
 
 MONEY = pa.decimal128(18, 6)  # explicit: inferred decimals vary in precision between loads
+DEFAULT_LOOKBACK_DAYS = 28  # both platforms attribute conversions up to 28 days after the click
+LOADER_COLUMNS = [("_account_id", pa.string()), ("_partition_date", pa.date32())]
+ADS_LOOKBACK = Setting(
+    "ADS_LOOKBACK_DAYS",
+    "Days every ad platform re-pulls each morning (conversions are attributed late)",
+    default=str(DEFAULT_LOOKBACK_DAYS),
+)
 
 
-@dataclass
-class AdsPull:
-    """Everything pulled for one window: campaign-day rows and account-day rows."""
-
-    campaigns: list[dict[str, Any]] = field(default_factory=list)
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-    currencies: dict[str, str | None] = field(default_factory=dict)
-
-    def add_account(self, account_id: str, info: dict[str, Any], start: date, end: date) -> None:
-        """One row per day of ``start..end`` (inclusive) for the account."""
-        day = start
-        while day <= end:
-            self.accounts.append(
-                {**info, "date": day, "_account_id": account_id, "_partition_date": day}
-            )
-            day += timedelta(days=1)
-
-    def add_campaigns(self, account_id: str, rows: list[dict[str, Any]]) -> None:
-        self.campaigns.extend(
-            {**row, "_account_id": account_id, "_partition_date": row["date"]} for row in rows
-        )
+def ads_lookback(setting: str) -> Callable[[Config], int]:
+    """``<PLATFORM>_LOOKBACK_DAYS``, else ``ADS_LOOKBACK_DAYS``, else 28."""
+    return lambda config: config.days(setting if config.get(setting) else ADS_LOOKBACK.name)
 
 
-def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    full = schema.append(pa.field("_account_id", pa.string())).append(
-        pa.field("_partition_date", pa.date32())
-    )
-    return arrow_table([{name: row.get(name) for name in full.names} for row in rows], full)
+def with_loader_columns(fields: list[tuple[str, pa.DataType]]) -> pa.Schema:
+    return pa.schema([*fields, *LOADER_COLUMNS])
 
 
-def load_and_report(
-    context: dg.AssetExecutionContext,
-    *,
-    warehouse: WarehouseResource,
-    pull: AdsPull,
-    accounts: list[str],
-    start: date,
-    end: date,
-    window: str,
-    tables: dict[str, str],
-    schemas: dict[str, pa.Schema],
-    keys: dict[str, dg.AssetKey],
-    check_asset: dg.AssetKey,
-    extra: Callable[[str], dict[str, Any]],
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Replace the window's rows of every table and yield the materializations and checks."""
-    rows = {"campaigns": pull.campaigns, "accounts": pull.accounts}
-    results: dict[str, LoadResult] = {}
-    with warehouse.connect() as con:
-        for name, table in tables.items():
-            results[name] = replace_window(
-                con,
-                table,
-                _table(rows[name], schemas[name]),
-                account_ids=accounts,
-                start=start,
-                end=end,
-                run_id=context.run.run_id,
-            )
-    for name, key in keys.items():
-        yield dg.MaterializeResult(
-            asset_key=key, metadata=load_metadata(results[name], window, **extra(name))
-        )
-    yield configured(check_asset, accounts)
-    yield schema_check(context, check_asset, results.values(), window)
+def account_days(
+    account_id: str, info: dict[str, Any], window: Window, schema: pa.Schema
+) -> list[dict[str, Any]]:
+    """One row per day of the window for the account: the zero-fill spine."""
+    return [
+        _only(schema, {**info, "date": day, "_account_id": account_id, "_partition_date": day})
+        for day in window.days()
+    ]
+
+
+def campaign_days(
+    account_id: str, rows: list[dict[str, Any]], schema: pa.Schema
+) -> list[dict[str, Any]]:
+    return [
+        _only(schema, {**row, "_account_id": account_id, "_partition_date": row["date"]})
+        for row in rows
+    ]
+
+
+def _only(schema: pa.Schema, row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row.get(name) for name in schema.names}

@@ -16,6 +16,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipelines.connectors.assets import declared_lookback
+from pipelines.connectors.registry import SOURCES
 from pipelines.kpi.catalog import Kpi, load_catalog
 from pipelines.kpi.drift import METHOD, DriftDay, DriftParams, evaluate_series, worst_day
 from pipelines.kpi.explain import drift_explanation, target_explanation
@@ -66,15 +68,20 @@ def run_window(context: dg.AssetCheckExecutionContext) -> tuple[date, date] | No
 
 
 def source_lookbacks(context: dg.AssetCheckExecutionContext) -> dict[str, int]:
-    """``lookback_days`` declared by each source's raw assets (``raw/<source>__<entity>``)."""
+    """The lookback of each source in the run's code location, from its declaration (the one the
+    daily run re-pulls by); ``lookback_days`` metadata for raw assets declared otherwise."""
     graph = context.op_execution_context.job_def.asset_layer.asset_graph
+    declared = {s.name: s for s in SOURCES}
     lookbacks: dict[str, int] = {}
     for key in graph.get_all_asset_keys():
         if len(key.path) != 2 or key.path[0] != "raw":
             continue
-        days = graph.get(key).metadata.get("lookback_days")
+        source = key.path[1].split("__")[0]
+        if source in declared:
+            days = declared_lookback(declared[source])
+        else:
+            days = graph.get(key).metadata.get("lookback_days")
         if isinstance(days, int | float):
-            source = key.path[1].split("__")[0]
             lookbacks[source] = max(lookbacks.get(source, 0), int(days))
     return lookbacks
 

@@ -8,15 +8,15 @@ from pipelines.connectors import (
     content,
     fx,
     ga4,
-    google_ads,
     hubspot,
     mailchimp,
-    meta_ads,
     search_console,
     social,
     stripe,
     zendesk,
 )
+from pipelines.connectors.assets import LOOKBACK_TAG, PER_SOURCE
+from pipelines.connectors.registry import SOURCES
 from pipelines.lib.partitions import daily_partitions
 
 
@@ -35,8 +35,7 @@ def lookback_days() -> int:
             hubspot.LOOKBACK_DAYS,
             zendesk.LOOKBACK_DAYS,
             stripe.lookback_days(),
-            google_ads.LOOKBACK_DAYS,
-            meta_ads.LOOKBACK_DAYS,
+            *(s.lookback(s.config()) for s in SOURCES),
         ]
     )
 
@@ -64,5 +63,7 @@ def kpi_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         tags={
             "dagster/asset_partition_range_start": first.isoformat(),
             "dagster/asset_partition_range_end": yesterday.isoformat(),
+            # each source extracts only its own lookback of the range (dbt rebuilds all of it)
+            LOOKBACK_TAG: PER_SOURCE,
         },
     )

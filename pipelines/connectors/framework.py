@@ -1,0 +1,249 @@
+"""A source, declared once: its settings, raw tables, lookback, ``extract`` and ``check``.
+
+Every provider module in this package builds one :class:`Source`. From it the project derives the
+Dagster assets (:mod:`pipelines.connectors.assets`), the resource (:class:`SourceResource`), the
+``source_configured`` check, the lookback the daily run and the drift checks use, the fault-suite
+target, the secrets the secrets scan looks for and ``kpi doctor``: nothing about a source is
+written twice. ``docs/adding-a-source.md`` walks through one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+
+from pipelines.lib.settings import env
+from sources.api_versions import VersionedApi
+from sources.http import RetryPolicy
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable a source reads."""
+
+    name: str
+    help: str
+    required: bool = False
+    secret: bool = False  # never logged; the secrets scan looks for its value everywhere
+    default: str | None = None
+
+
+class Replace(StrEnum):
+    """What a load of a window replaces in a raw table."""
+
+    WINDOW = "window"  # the rows of the window's accounts and days (``_account_id``, ``_partition_date``)
+    KEYS = "keys"  # the rows whose key columns match a landed row (period snapshots)
+    TABLE = "table"  # the whole table (a small file or a full list)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table a source lands: ``name`` is what ``extract`` tags its batches with."""
+
+    name: str
+    table: str  # raw.<source>__<entity>
+    schema: pa.Schema | None
+    description: str
+    replace: Replace = Replace.WINDOW
+    keys: tuple[str, ...] = ()
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        return dg.AssetKey(self.table.split("."))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A page or batch of rows for one raw table (rows, or an Arrow table)."""
+
+    table: str
+    rows: list[dict[str, Any]] | pa.Table
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a pull covers: ``start`` inclusive, ``end`` exclusive."""
+
+    start: date
+    end: date
+
+    @property
+    def last(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start}..{self.last}"
+
+    def days(self) -> Iterator[date]:
+        day = self.start
+        while day < self.end:
+            yield day
+            day += timedelta(days=1)
+
+    def narrowed(self, days: int) -> Window:
+        """The window's last ``days`` days (all of it when it is shorter)."""
+        return Window(max(self.start, self.end - timedelta(days=days)), self.end)
+
+
+class Config:
+    """A source's settings, resolved when a run starts: ``overrides`` win over the environment.
+
+    ``retry`` (a client's retry policy) and ``adjust`` (applied to the client once built) are for
+    tests and the fault suite; the clients' defaults otherwise.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        overrides: Mapping[str, str] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        adjust: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        self.retry = retry
+        self.adjust = adjust
+        unknown = set(self.overrides) - {s.name for s in source.settings}
+        if unknown:
+            raise ValueError(f"[{source.name}] unknown setting(s) {sorted(unknown)}")
+
+    def get(self, name: str) -> str | None:
+        """The setting's value (blank is unset), else its declared default."""
+        setting = self.source.setting(name)
+        value = (self.overrides.get(name) or "").strip() or env(name)
+        return value or setting.default
+
+    def require(self, name: str) -> str:
+        value = self.get(name)
+        if not value:
+            raise ValueError(f"[{self.source.name}] {name} is not set")
+        return value
+
+    def list(self, name: str) -> list[str]:
+        """A comma-separated setting as trimmed, non-empty items."""
+        return [item.strip() for item in (self.get(name) or "").split(",") if item.strip()]
+
+    def days(self, name: str) -> int:
+        """A whole number of days >= 1; a clear error naming the setting otherwise."""
+        raw = self.get(name) or ""
+        if not raw.strip().isdigit() or int(raw) < 1:
+            raise ValueError(
+                f"[{self.source.name}] {name}={raw!r} must be a whole number of days >= 1"
+            )
+        return int(raw)
+
+    def missing(self) -> list[str]:
+        """Required settings that are absent: the source is *not configured*."""
+        return [s.name for s in self.source.settings if s.required and not self.get(s.name)]
+
+    def http_options(self) -> dict[str, Any]:
+        """``retry=`` for a client's constructor, where a test set one."""
+        return {} if self.retry is None else {"retry": self.retry}
+
+
+Extract = Callable[[Any, Window, Config], Iterable["Batch | dict[str, Any]"]]
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """A source-specific asset check, judged from what a load landed and loaded."""
+
+    name: str
+    description: str
+    judge: Callable[[LoadOutcome], dg.AssetCheckResult]
+
+
+@dataclass
+class LoadOutcome:
+    """What a load did: per-table results and the metadata the extraction recorded."""
+
+    source: Source
+    window: Window
+    accounts: list[str]
+    results: dict[str, Any]  # table name -> pipelines.warehouse.raw_loader.LoadResult
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One provider: everything the framework needs, and nothing it can derive.
+
+    - ``connect(config)`` builds the API client (from :mod:`sources`).
+    - ``accounts(config)`` lists the accounts (properties, customers, ...) a pull covers: the
+      ``_account_id`` values a window load replaces.
+    - ``extract(client, window, config)`` yields :class:`Batch` es (and ``dict`` s of metadata
+      worth keeping, such as the currencies seen); it never touches the warehouse.
+    - ``check(client, config)`` makes one cheap authenticated call (``kpi doctor``) and returns
+      what it saw, e.g. an account name.
+    - ``lookback(config)`` is how many days the daily run re-pulls, because the provider revises
+      them (conversions attributed late, opens arriving, refunds).
+    """
+
+    name: str
+    title: str
+    description: str
+    settings: tuple[Setting, ...]
+    tables: tuple[RawTable, ...]
+    lookback: Callable[[Config], int]
+    connect: Callable[[Config], Any]
+    accounts: Callable[[Config], list[str]]
+    extract: Extract
+    check: Callable[[Any, Config], str]
+    api_version: VersionedApi | None = None
+    personal_data: bool = False  # landed files hold personal data: KPI_LANDING_KEEP_<NAME> opt-out
+    checks: tuple[SourceCheck, ...] = ()
+    docs: str = ""  # docs/sources/<page>.md
+    # The table whose asset carries the source's checks (the first table by default).
+    check_table: str | None = None
+    kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python", "duckdb"}))
+
+    def setting(self, name: str) -> Setting:
+        for setting in self.settings:
+            if setting.name == name:
+                return setting
+        raise KeyError(f"[{self.name}] declares no setting {name}")
+
+    def table(self, name: str) -> RawTable:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(f"[{self.name}] declares no table {name!r}")
+
+    @property
+    def check_asset(self) -> dg.AssetKey:
+        return self.table(self.check_table or self.tables[0].name).asset_key
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s.name for s in self.settings if s.secret]
+
+    def config(self, overrides: Mapping[str, str] | None = None, **options: Any) -> Config:
+        return Config(self, overrides, **options)
+
+
+def fixed_lookback(days: int) -> Callable[[Config], int]:
+    """A lookback the provider fixes (no setting)."""
+    return lambda config: days
+
+
+def lookback_setting(name: str) -> Callable[[Config], int]:
+    """A lookback read from the setting ``name`` (declared with its default)."""
+    return lambda config: config.days(name)
+
+
+class SourceResource(dg.ConfigurableResource):
+    """A source's settings as a Dagster resource: ``settings`` (by environment variable name) win
+    over the environment. Tests point a source at an emulator with it."""
+
+    settings: dict[str, str] = {}  # noqa: RUF012 (pydantic copies field defaults)
+
+    def config(self, source: Source) -> Config:
+        return source.config(self.settings)

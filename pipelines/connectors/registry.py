@@ -1,0 +1,16 @@
+"""Every source the project ships, declared once each (see :mod:`pipelines.connectors.framework`)."""
+
+from __future__ import annotations
+
+from pipelines.connectors import google_ads, meta_ads
+from pipelines.connectors.framework import Source
+
+SOURCES: tuple[Source, ...] = (google_ads.SOURCE, meta_ads.SOURCE)
+
+
+def source(name: str) -> Source:
+    """The declaration of ``name``; a clear error listing the known ones otherwise."""
+    for declared in SOURCES:
+        if declared.name == name:
+            return declared
+    raise KeyError(f"unknown source {name!r}; known: {', '.join(s.name for s in SOURCES)}")
