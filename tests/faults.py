@@ -25,7 +25,7 @@ from sources.emulators.stack import EmulatorStack
 from sources.ga4 import GA4Client
 from sources.http import RetryPolicy
 from tests import (
-    fault_targets_ads,
+    fault_targets,
     fault_targets_business,
     fault_targets_seo_email,
     fault_targets_social,
@@ -179,7 +179,7 @@ TARGETS: list[FaultTarget] = [
     *fault_targets_seo_email.TARGETS,
     *fault_targets_social.TARGETS,
     *fault_targets_business.TARGETS,
-    *fault_targets_ads.TARGETS,
+    *fault_targets.discovered(),
 ]
 
 
