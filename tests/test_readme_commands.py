@@ -68,6 +68,11 @@ CADDY = Covered(
     "test_the_caddy_recipe_asks_for_a_password_and_proxies_both_views",
     "the test starts Caddy with deploy/Caddyfile (validated first) and logs in",
 )
+REPLAY = Covered(
+    "tests/connectors/test_landing.py",
+    "test_kpi_replay_rebuilds_the_raw_tables_then_the_models_without_calling_the_api",
+    "needs landed files: the test lands a source from its emulator, then replays one and all",
+)
 # Reviewed: documented commands no test runs, and why.
 BENCHMARK = "a measurement taking minutes to an hour (its results are docs/performance.md)"
 NOT_RUN: dict[str, str] = {
@@ -123,6 +128,8 @@ COVERED: dict[str, Covered] = {
         "test_kpi_metrics_answers_cost_per_click_by_campaign_by_quarter",
         "needs a warehouse with paid ads: the test builds one from the emulators",
     ),
+    ".venv/bin/kpi replay stripe --range 2026-01-01...2026-01-31": REPLAY,
+    ".venv/bin/kpi replay all --range 2026-01-01...2026-01-31 --raw-only": REPLAY,
     ".venv/bin/python -m pipelines.semantic_layer": Covered(
         "tests/test_semantic_layer.py",
         "test_the_committed_semantic_layer_is_the_generators_output",

@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines import cli
 from pipelines.connectors import google_ads, landing
 from pipelines.connectors.assets import (
     LOOKBACK_TAG,
@@ -187,3 +188,25 @@ def test_retention_removes_landings_older_than_the_setting(
     assert landing.prune(SOURCE, 30) == 1
     remaining = {m["run_id"] for m in manifests(zone)}
     assert len(remaining) == 1 and oldest_run not in remaining
+
+
+def test_kpi_replay_rebuilds_the_raw_tables_then_the_models_without_calling_the_api(
+    stack: EmulatorStack, zone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "w.duckdb"
+    assert run(stack, database, selection=[landing_key(SOURCE)]).success  # extracted, not loaded
+    requests = stack.server.count(STREAM)
+    for name, value in stack.env().items():  # never the real hosts, whatever the run selects
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KPI_DUCKDB_PATH", str(database))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    for name in SOURCE.secrets:  # a replay needs no credential
+        monkeypatch.delenv(name, raising=False)
+    span = f"{START}...{LAST}"
+    assert cli.main(["replay", "google_ads", "--range", span]) == 0
+    assert stack.server.count(STREAM) == requests
+    fact = "select count(distinct date_day), sum(clicks) from marts.fct_paid_ads_daily"
+    days, clicks = rows(database, fact)[0]
+    assert days == (LAST - START).days + 1 and clicks > 0
+    assert cli.main(["replay", "all", "--range", span, "--raw-only"]) == 0
+    assert cli.main(["replay", "meta_ads", "--range", span, "--raw-only"]) == 1  # nothing landed
