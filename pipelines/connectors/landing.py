@@ -166,10 +166,19 @@ class Landing:
     def metadata(self) -> dict[str, Any]:
         return next(iter(self.manifests.values()))["metadata"]
 
-    def batches(self, table: str) -> Iterator[pa.Table]:
-        """The table's landed pages, one at a time."""
+    def batches(self, table: str, rows_per_batch: int = 500_000) -> Iterator[pa.Table]:
+        """The table's landed pages, combined into batches of up to ``rows_per_batch`` rows (one
+        insert per batch instead of per page; memory stays bounded)."""
+        pending: list[pa.Table] = []
+        count = 0
         for entry in self.manifests[table]["files"]:
-            yield pq.read_table(self.directories[table] / entry["name"])
+            page = pq.read_table(self.directories[table] / entry["name"])
+            if pending and count + page.num_rows > rows_per_batch:
+                yield from _combined(pending)
+                pending, count = [], 0
+            pending.append(page)
+            count += page.num_rows
+        yield from _combined(pending)
 
     def rows(self) -> dict[str, int]:
         return {name: manifest["rows"] for name, manifest in self.manifests.items()}
@@ -177,6 +186,17 @@ class Landing:
     def remove(self) -> None:
         for directory in self.directories.values():
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def _combined(pages: list[pa.Table]) -> Iterator[pa.Table]:
+    """One table of ``pages``; page by page when their types disagree (the loader then names the
+    field whose type changed)."""
+    if not pages:
+        return
+    try:
+        yield pa.concat_tables(pages, promote_options="default")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        yield from pages
 
 
 def _landing_from(source: Source, manifests: dict[str, Path]) -> Landing | None:

@@ -119,8 +119,10 @@ def without_params(request: Request, names: tuple[str, ...]) -> Request:
 class EmulatorServer:
     """Routes requests to registered API handlers; applies queued faults first."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        # Seconds every answer waits, like a provider across the internet (benchmarks: 0.15).
+        self.latency = latency
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
@@ -224,6 +226,8 @@ class EmulatorServer:
                     body=body,
                 )
                 server.requests.append((request.method, request.path))
+                if server.latency:
+                    time.sleep(server.latency)
                 fault = server._take_fault(request.path)
                 if fault and fault.kind == "drop":
                     self.close_connection = True
