@@ -151,13 +151,20 @@ def test_hubspot_contacts_are_upserted_by_id_with_their_latest_lifecycle_stage(
     sql = "select id, lifecycle_stage from raw.hubspot__contacts where created_day = '2025-03-03'"
     before = dict(query(database, sql))
     stack.hubspot.now = lambda: datetime(2025, 3, 25, tzinfo=UTC)
-    run(hubspot.SOURCE, settings, "2025-03-04", "2025-03-04")
+    result = run(hubspot.SOURCE, settings, "2025-03-04", "2025-03-04")
     after = dict(query(database, sql))
     assert before.keys() == after.keys()
     assert any(before[k] != after[k] for k in before)  # moved on: lead -> MQL -> ...
     assert query(database, "select count(*) - count(distinct id) from raw.hubspot__contacts") == [
         (0,)
     ]
+    # the portal the API named is the account the load replaced and every row's
+    portal = str(hubspot_emulator.PORTAL_ID)
+    check = {c.check_name: c for c in result.get_asset_check_evaluations()}["source_configured"]
+    assert check.passed and check.metadata["accounts"].value == portal
+    for table in ("contacts", "sync_days"):
+        sql = f"select distinct _account_id from raw.hubspot__{table}"
+        assert query(database, sql) == [(portal,)]
 
 
 @pytest.mark.parametrize(

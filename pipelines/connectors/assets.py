@@ -1,7 +1,9 @@
 """The Dagster assets every source gets from its declaration.
 
 - ``landing/<source>`` (one step, ``extract_sources``, for every selected source): extracts the
-  sources concurrently in threads, *outside* the warehouse pool, to the landing zone.
+  sources concurrently in threads, *outside* the warehouse pool, to the landing zone. A source
+  that resumes from a saved state (``Source.state``, e.g. Zendesk's export cursor) first reads it
+  with a brief read-only connection.
 - ``raw/<source>__<entity>`` (a step per source, in the warehouse pool): loads the landing of this
   run into the raw tables, with the checks ``source_configured``, ``no_fields_removed``,
   ``api_version_current`` (versioned APIs) and the source's own.
