@@ -12,7 +12,6 @@ from pipelines.connectors.backlinks import backlinks_raw
 from pipelines.connectors.content import content_costs_raw, wordpress_raw
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.hubspot import hubspot_raw
 from pipelines.connectors.mailchimp import mailchimp_raw
 from pipelines.connectors.marketing_costs import marketing_costs
 from pipelines.connectors.mentions import mentions_raw
@@ -26,7 +25,6 @@ from pipelines.connectors.resources import (
     PageSpeedResource,
     SearchConsoleResource,
 )
-from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
 from pipelines.connectors.search_console import search_console_raw
 from pipelines.connectors.social import linkedin_raw, meta_graph_raw
 from pipelines.connectors.social_resources import (
@@ -35,8 +33,6 @@ from pipelines.connectors.social_resources import (
     MetaGraphResource,
     WordPressResource,
 )
-from pipelines.connectors.stripe import stripe_raw
-from pipelines.connectors.zendesk import zendesk_raw
 from pipelines.defs.alert_sensor import AlertsResource, kpi_alert_sensor
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
@@ -71,9 +67,6 @@ defs = dg.Definitions(
         mentions_raw,
         wordpress_raw,
         content_costs_raw,
-        stripe_raw,
-        hubspot_raw,
-        zendesk_raw,
         *connector_assets(SOURCES),
         marketing_costs,
         kpi_dbt_models,
@@ -101,9 +94,6 @@ defs = dg.Definitions(
         "linkedin": LinkedInResource(),
         "mentions": MentionsResource(),
         "wordpress": WordPressResource(),
-        "stripe": StripeResource(),
-        "hubspot": HubSpotResource(),
-        "zendesk": ZendeskResource(),
         **connector_resources(SOURCES),
         "marketing_costs_file": MarketingCostsResource(),
         "dbt": dbt_resource(),

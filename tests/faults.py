@@ -26,7 +26,6 @@ from sources.ga4 import GA4Client
 from sources.http import RetryPolicy
 from tests import (
     fault_targets,
-    fault_targets_business,
     fault_targets_seo_email,
     fault_targets_social,
 )
@@ -178,7 +177,6 @@ TARGETS: list[FaultTarget] = [
     FX,
     *fault_targets_seo_email.TARGETS,
     *fault_targets_social.TARGETS,
-    *fault_targets_business.TARGETS,
     *fault_targets.discovered(),
 ]
 

@@ -101,6 +101,10 @@ EXPECTED_ASSETS = {
     "raw/zendesk__tickets",
     "raw/zendesk__satisfaction_ratings",
     "raw/zendesk__sync_days",
+    "raw/zendesk__export_state",  # the export cursor, landed with the tickets (a declared table)
+    "landing/stripe",
+    "landing/hubspot",
+    "landing/zendesk",
     "staging/stg_stripe__charges",
     "staging/stg_stripe__sync_days",
     "staging/stg_hubspot__contacts",

@@ -20,13 +20,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
+from pipelines.connectors import hubspot, stripe, zendesk
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.hubspot import hubspot_raw
 from pipelines.connectors.resources import FxResource, GA4Resource
-from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
-from pipelines.connectors.stripe import stripe_raw
-from pipelines.connectors.zendesk import zendesk_raw
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.defs.reconciliation import CHECK_NAME, ga4_revenue_reconciles_with_stripe
@@ -50,6 +48,7 @@ LEAD_STAGES = {
     "customer",
     "evangelist",
 }
+BUSINESS = [stripe.SOURCE, hubspot.SOURCE, zendesk.SOURCE]
 OUR_KPIS = (
     "sales.revenue",
     "sales.new_customers",
@@ -72,17 +71,19 @@ def resources(stack: EmulatorStack) -> dict:
             credentials_path=str(stack.service_account),
             base_url=base,
         ),
-        "stripe": StripeResource(api_key=stripe_emulator.DEMO_API_KEY, base_url=base),
-        "hubspot": HubSpotResource(
-            access_token=hubspot_emulator.DEMO_ACCESS_TOKEN,
-            base_url=base,
-            search_requests_per_second=1000,
-        ),
-        "zendesk": ZendeskResource(
-            subdomain=zendesk_emulator.DEMO_SUBDOMAIN,
-            email=zendesk_emulator.DEMO_EMAIL,
-            api_token=zendesk_emulator.DEMO_API_TOKEN,
-            base_url=base,
+        **connector_resources(
+            BUSINESS,
+            {
+                "STRIPE_API_KEY": stripe_emulator.DEMO_API_KEY,
+                "STRIPE_BASE_URL": base,
+                "HUBSPOT_ACCESS_TOKEN": hubspot_emulator.DEMO_ACCESS_TOKEN,
+                "HUBSPOT_BASE_URL": base,
+                "HUBSPOT_SEARCH_REQUESTS_PER_SECOND": "1000",
+                "ZENDESK_SUBDOMAIN": zendesk_emulator.DEMO_SUBDOMAIN,
+                "ZENDESK_EMAIL": zendesk_emulator.DEMO_EMAIL,
+                "ZENDESK_API_TOKEN": zendesk_emulator.DEMO_API_TOKEN,
+                "ZENDESK_BASE_URL": base,
+            },
         ),
         "fx": FxResource(base_url=base, reporting="USD"),
         "dbt": dbt_resource(),
@@ -94,9 +95,7 @@ def materialize_range(stack: EmulatorStack, start: date, end: date) -> dg.Execut
         [
             kpi_catalog,
             ga4_raw,
-            stripe_raw,
-            hubspot_raw,
-            zendesk_raw,
+            *connector_assets(BUSINESS),
             fx_rates,
             kpi_dbt_models,
             ga4_revenue_reconciles_with_stripe,
@@ -414,7 +413,7 @@ def test_rerunning_part_of_the_range_gives_identical_raw_tables(warehouse) -> No
     ]
     before = [query(database, sql) for sql in tables]
     result = dg.materialize(
-        [stripe_raw, hubspot_raw, zendesk_raw],
+        connector_assets(BUSINESS),
         resources={
             k: v
             for k, v in resources(stack).items()

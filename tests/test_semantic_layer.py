@@ -176,7 +176,6 @@ def test_the_published_marts_have_enforced_contracts_with_a_type_per_column() ->
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every source from the demo's emulators through dbt for START..END, in one run, built once
     (the API rate limiters opened up: the emulators do not need them)."""
-    from pipelines.connectors.resources_business import HubSpotResource, ZendeskResource
     from pipelines.definitions import defs
     from pipelines.demo import emulators
 
@@ -192,15 +191,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         for a in defs.assets or []
         if not any(key.path[0] in skip or key.path[-1] in skip for key in a.keys)
     ]
-    resources = {
-        **(defs.resources or {}),
-        "hubspot": HubSpotResource(search_requests_per_second=1000),
-        "zendesk": ZendeskResource(export_requests_per_minute=1000),
-    }
+    resources = dict(defs.resources or {})
     try:
         with emulators(tmp / "service_account.json") as settings:
             for name, value in settings.items():
                 patch.setenv(name, value)
+            patch.setenv("HUBSPOT_SEARCH_REQUESTS_PER_SECOND", "1000")
+            patch.setenv("ZENDESK_EXPORT_REQUESTS_PER_MINUTE", "1000")
             materialize_window(assets, resources, START, END)
         yield database
     finally:

@@ -1,7 +1,9 @@
 """The Dagster assets every source gets from its declaration.
 
 - ``landing/<source>`` (one step, ``extract_sources``, for every selected source): extracts the
-  sources concurrently in threads, *outside* the warehouse pool, to the landing zone.
+  sources concurrently in threads, *outside* the warehouse pool, to the landing zone. A source
+  that resumes from a saved state (``Source.state``, e.g. Zendesk's export cursor) first reads it
+  with a brief read-only connection.
 - ``raw/<source>__<entity>`` (a step per source, in the warehouse pool): loads the landing of this
   run into the raw tables, with the checks ``source_configured``, ``no_fields_removed``,
   ``api_version_current`` (versioned APIs) and the source's own.
@@ -77,8 +79,24 @@ def run_ids(run: dg.DagsterRun) -> list[str]:
     return list(dict.fromkeys(r for r in (run.run_id, run.parent_run_id, run.root_run_id) if r))
 
 
+def read_state(source: Source, config: Config, warehouse: WarehouseResource) -> None:
+    """Set ``config.state`` with the source's ``state`` hook: a short read-only look at the
+    warehouse (outside the pool; a new DuckDB file has nothing saved yet)."""
+    if source.state is None:
+        return
+    if warehouse.target() == "duckdb" and not warehouse.database().exists():
+        return
+    with warehouse.connect(read_only=True) as con:
+        config.state = source.state(con, config)
+
+
 def _extract_one(
-    source: Source, config: Config, window: Window, run_id: str, log: Any
+    source: Source,
+    config: Config,
+    window: Window,
+    run_id: str,
+    log: Any,
+    warehouse: WarehouseResource | None,
 ) -> dict[str, Any]:
     """Extract one source in this thread; the landing asset's metadata."""
     missing = config.missing()
@@ -87,6 +105,8 @@ def _extract_one(
             f"{source.name} is not configured (missing {', '.join(missing)}); extracting nothing"
         )
         return {"status": "not_configured", "missing": ", ".join(missing)}
+    if warehouse is not None:
+        read_state(source, config, warehouse)
     with (
         reporting(Progress(source.name, write=log.info)) as progress,
         heartbeat(lambda: progress.maybe_write(STILL_WORKING)),
@@ -123,7 +143,9 @@ def build_extraction_asset(sources: Sequence[Source]) -> dg.AssetsDefinition:
         can_subset=True,
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
-        required_resource_keys={s.name for s in sources},
+        # The warehouse only for sources that resume from a saved state (read-only, briefly).
+        required_resource_keys={s.name for s in sources}
+        | ({"warehouse"} if any(s.state for s in sources) else set()),
     )
     def extract_sources(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         """Extract the selected sources at once; a failure is recorded for its load step."""
@@ -131,6 +153,7 @@ def build_extraction_asset(sources: Sequence[Source]) -> dg.AssetsDefinition:
         per_source = context.run.tags.get(LOOKBACK_TAG) == PER_SOURCE
         chosen = [by_key[key] for key in by_key if key in context.selected_asset_keys]
         keep = landing_zone.retention_days()
+        warehouse = getattr(context.resources, "warehouse", None)
         with ThreadPoolExecutor(
             max_workers=max(1, min(len(chosen), extract_concurrency()))
         ) as pool:
@@ -140,7 +163,13 @@ def build_extraction_asset(sources: Sequence[Source]) -> dg.AssetsDefinition:
                 window = asked.narrowed(source.lookback(config)) if per_source else asked
                 pending[
                     pool.submit(
-                        _extract_one, source, config, window, context.run.run_id, context.log
+                        _extract_one,
+                        source,
+                        config,
+                        window,
+                        context.run.run_id,
+                        context.log,
+                        warehouse,
                     )
                 ] = source
             while pending:

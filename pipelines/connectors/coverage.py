@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 
+from pipelines.connectors.framework import Batch, RawTable, Window
+
 SYNC_DAYS_SCHEMA = pa.schema(
     [
         ("_account_id", pa.string()),
@@ -20,6 +22,21 @@ SYNC_DAYS_SCHEMA = pa.schema(
         ("synced_at", pa.timestamp("us")),
     ]
 )
+
+
+def sync_days_table(source: str) -> RawTable:
+    """``raw.<source>__sync_days``, replaced by window like the rows it vouches for."""
+    return RawTable(
+        "sync_days",
+        f"raw.{source}__sync_days",
+        SYNC_DAYS_SCHEMA,
+        "the reporting days the source was pulled for (a day without rows is a real zero)",
+    )
+
+
+def sync_days_batch(account: str, window: Window) -> Batch:
+    """The ``sync_days`` batch of a pull of ``window`` for ``account``."""
+    return Batch("sync_days", sync_days(account, window.start, window.end))
 
 
 def sync_days(account: str, start: date, end: date) -> pa.Table:

@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from pipelines.lib.settings import env
+from pipelines.lib.settings import comma_list, env
 from sources.api_versions import VersionedApi
 from sources.http import RetryPolicy
 
@@ -67,6 +67,14 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Accounts:
+    """The accounts a pull covered, for a source whose accounts only its API names (HubSpot's
+    portal): ``extract`` yields it and the landing records these instead of ``accounts(config)``."""
+
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Window:
     """The days a pull covers: ``start`` inclusive, ``end`` exclusive."""
 
@@ -111,6 +119,9 @@ class Config:
         self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         self.retry = retry
         self.adjust = adjust
+        # What the source's ``state`` hook read from the warehouse before this extraction (e.g. an
+        # export cursor); None when the source keeps none or none was saved yet.
+        self.state: Any = None
         unknown = set(self.overrides) - {s.name for s in source.settings}
         if unknown:
             raise ValueError(f"[{source.name}] unknown setting(s) {sorted(unknown)}")
@@ -129,16 +140,19 @@ class Config:
 
     def list(self, name: str) -> list[str]:
         """A comma-separated setting as trimmed, non-empty items."""
-        return [item.strip() for item in (self.get(name) or "").split(",") if item.strip()]
+        return comma_list(self.get(name))
+
+    def whole_number(self, name: str, unit: str = "") -> int:
+        """A whole number >= 1 (of ``unit``); a clear error naming the setting otherwise."""
+        raw = self.get(name) or ""
+        if not raw.strip().isdigit() or int(raw) < 1:
+            of = f" of {unit}" if unit else ""
+            raise ValueError(f"[{self.source.name}] {name}={raw!r} must be a whole number{of} >= 1")
+        return int(raw)
 
     def days(self, name: str) -> int:
         """A whole number of days >= 1; a clear error naming the setting otherwise."""
-        raw = self.get(name) or ""
-        if not raw.strip().isdigit() or int(raw) < 1:
-            raise ValueError(
-                f"[{self.source.name}] {name}={raw!r} must be a whole number of days >= 1"
-            )
-        return int(raw)
+        return self.whole_number(name, "days")
 
     def missing(self) -> list[str]:
         """Required settings that are absent: the source is *not configured*."""
@@ -149,7 +163,7 @@ class Config:
         return {} if self.retry is None else {"retry": self.retry}
 
 
-Extract = Callable[[Any, Window, Config], Iterable["Batch | dict[str, Any]"]]
+Extract = Callable[[Any, Window, Config], Iterable["Batch | Accounts | dict[str, Any]"]]
 
 
 @dataclass(frozen=True)
@@ -185,6 +199,9 @@ class Source:
       what it saw, e.g. an account name.
     - ``lookback(config)`` is how many days the daily run re-pulls, because the provider revises
       them (conversions attributed late, opens arriving, refunds).
+    - ``state(con, config)`` (optional) reads, from the warehouse, what the extraction resumes from
+      (an incremental export's cursor, itself a raw table the source lands so that it is saved in
+      the same load as the rows it covers); the extraction sees it as ``config.state``.
     """
 
     name: str
@@ -204,6 +221,7 @@ class Source:
     # The table whose asset carries the source's checks (the first table by default).
     check_table: str | None = None
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python", "duckdb"}))
+    state: Callable[[Any, Config], Any] | None = None
 
     def setting(self, name: str) -> Setting:
         for setting in self.settings:

@@ -43,8 +43,8 @@ LOOKBACK_DAYS = 1
 MONEY_SOURCES = [
     ga4.KEYS["traffic"],
     ga4.KEYS["landing_pages"],
-    stripe.KEYS["charges"],
-    hubspot.KEYS["deals"],
+    stripe.SOURCE.table("charges").asset_key,
+    hubspot.SOURCE.table("deals").asset_key,
     *(t.asset_key for s in (google_ads.SOURCE, meta_ads.SOURCE) for t in s.tables),
     marketing_costs.KEY,
     content.COSTS_KEY,

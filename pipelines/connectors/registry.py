@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from pipelines.connectors import google_ads, meta_ads
+from pipelines.connectors import google_ads, hubspot, meta_ads, stripe, zendesk
 from pipelines.connectors.framework import Source
 
-SOURCES: tuple[Source, ...] = (google_ads.SOURCE, meta_ads.SOURCE)
+SOURCES: tuple[Source, ...] = (
+    google_ads.SOURCE,
+    meta_ads.SOURCE,
+    stripe.SOURCE,
+    hubspot.SOURCE,
+    zendesk.SOURCE,
+)
 
 
 def source(name: str) -> Source:

@@ -1,47 +1,36 @@
-"""Stripe ingestion: charges created in the partition window, with their refunds as of now.
+"""Stripe: charges created in the window's reporting days, with their refunds as of now.
 
 raw.stripe__charges    one row per charge: major-unit amounts, lower-case currency, reporting day
 raw.stripe__sync_days  the reporting days whose charges were pulled (zero revenue is a real zero)
 
-Charges change after creation (refunds, disputes, pending bank debits), so the daily schedule
-re-pulls the last ``STRIPE_LOOKBACK_DAYS`` (default 30) days; a window replaces its rows whole
-(``replace_window`` on the created day), so a re-pull picks up every refund.
+Charges change after creation (refunds, disputes, pending bank debits), so the daily run re-pulls
+the last ``STRIPE_LOOKBACK_DAYS`` (default 30) days; a window replaces its rows whole (by the
+created day), so a re-pull picks up every refund.
 """
 
-from collections.abc import Iterator
+from __future__ import annotations
 
-import dagster as dg
+from collections.abc import Iterator
+from typing import Any
+
 import pyarrow as pa
 
-from pipelines.connectors.coverage import sync_days
-from pipelines.connectors.ingest import (
-    arrow_table,
-    configured,
-    configured_check_spec,
-    load_metadata,
-    not_configured,
-    schema_check,
-    schema_check_spec,
-    window_label,
+from pipelines.connectors.coverage import sync_days_batch, sync_days_table
+from pipelines.connectors.framework import (
+    Batch,
+    Config,
+    RawTable,
+    Setting,
+    Source,
+    Window,
+    lookback_setting,
 )
-from pipelines.connectors.resources_business import StripeResource, reporting_zone
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.lib.settings import env
-from pipelines.warehouse.raw_loader import replace_window
-from pipelines.warehouse.resource import WarehouseResource
+from pipelines.lib.settings import kpi_timezone
+from sources import stripe
 
-SOURCE = "stripe"
 DEFAULT_LOOKBACK_DAYS = 30
-TABLES = {"charges": "raw.stripe__charges", "sync_days": "raw.stripe__sync_days"}
-KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
 MONEY = pa.decimal128(18, 3)
-CHARGES_SCHEMA = pa.schema(
+CHARGES = pa.schema(
     [
         ("id", pa.string()),
         ("created_at", pa.timestamp("us")),
@@ -68,83 +57,80 @@ CHARGES_SCHEMA = pa.schema(
 )
 
 
-def lookback_days() -> int:
-    """``STRIPE_LOOKBACK_DAYS``: how many days the daily run re-pulls (refunds arrive late)."""
-    raw = env("STRIPE_LOOKBACK_DAYS", str(DEFAULT_LOOKBACK_DAYS)) or ""
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"STRIPE_LOOKBACK_DAYS={raw!r} must be a whole number of days >= 1")
-    return int(raw)
+def account(config: Config) -> list[str]:
+    """The ``_account_id`` of the raw rows: the Connect account, else ``default``."""
+    return [config.get("STRIPE_ACCOUNT") or "default"]
 
 
-@dg.multi_asset(
-    name="stripe_raw",
-    specs=[
-        dg.AssetSpec(
-            key,
-            group_name="raw_stripe",
-            kinds={"python", "duckdb"},
-            description=f"Stripe /v1/charges landed in {TABLES[name]} (see pipelines/connectors/stripe.py).",
-            metadata={"table": TABLES[name], "lookback_days": DEFAULT_LOOKBACK_DAYS},
-        )
-        for name, key in KEYS.items()
-    ],
-    check_specs=[
-        configured_check_spec(SOURCE, KEYS["charges"]),
-        schema_check_spec(SOURCE, KEYS["charges"]),
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-)
-@reports_progress("stripe")
-def stripe_raw(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, stripe: StripeResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Pull the charges created in the window's reporting days and replace that window."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = stripe.missing_settings()
-    if missing:
-        yield from not_configured(context, SOURCE, missing, KEYS.values(), KEYS["charges"], window)
-        return
-    tz = reporting_zone()
-    account = stripe.account_id()
-    client = stripe.client()
-    rows = [
-        {**row, "_account_id": account, "_partition_date": row["created_day"]}
-        for row in client.charges(start, end, tz)
-    ]
-    context.log.info(f"stripe: {len(rows)} charges in {client.requests_made} requests")
-    with warehouse.connect() as con:
-        charges = replace_window(
-            con,
-            TABLES["charges"],
-            arrow_table(rows, CHARGES_SCHEMA),
-            account_ids=[account],
-            start=start,
-            end=end,
-            run_id=context.run.run_id,
-        )
-        days = replace_window(
-            con,
-            TABLES["sync_days"],
-            sync_days(account, start, end),
-            account_ids=[account],
-            start=start,
-            end=end,
-            run_id=context.run.run_id,
-        )
-    currencies = sorted({r["currency"] for r in rows})
-    yield dg.MaterializeResult(
-        asset_key=KEYS["charges"],
-        metadata=load_metadata(
-            charges,
-            window,
-            time_zone=tz.key,
-            currencies=", ".join(currencies) or "none",
-            api_requests=client.requests_made,
-        ),
+def connect(config: Config) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        config.require("STRIPE_API_KEY"),
+        base_url=config.require("STRIPE_BASE_URL"),
+        api_version=config.require("STRIPE_API_VERSION"),
+        account=config.get("STRIPE_ACCOUNT"),
+        **config.http_options(),
     )
-    yield dg.MaterializeResult(asset_key=KEYS["sync_days"], metadata=load_metadata(days, window))
-    yield configured(KEYS["charges"], [account])
-    yield schema_check(context, KEYS["charges"], [charges], window)
+
+
+def extract(
+    client: stripe.StripeClient, window: Window, config: Config
+) -> Iterator[Batch | dict[str, Any]]:
+    tz = kpi_timezone()
+    (account_id,) = account(config)
+    currencies: set[str] = set()
+    for page in client.charge_pages(window.start, window.end, tz):
+        currencies |= {row["currency"] for row in page}
+        yield Batch(
+            "charges",
+            [
+                {**row, "_account_id": account_id, "_partition_date": row["created_day"]}
+                for row in page
+            ],
+        )
+    yield sync_days_batch(account_id, window)
+    yield {"time_zone": tz.key, "currencies": ", ".join(sorted(currencies)) or "none"}
+
+
+def check(client: stripe.StripeClient, config: Config) -> str:
+    """One charge listed: the key is valid and may read charges."""
+    page = client.get_json(stripe.CHARGES, params={"limit": 1})
+    return f"account {account(config)[0]}: charges readable ({len(page.get('data') or [])} listed)"
+
+
+SOURCE = Source(
+    name="stripe",
+    title="Stripe",
+    description="charges created in the window's reporting days, with their refunds as of now",
+    settings=(
+        Setting(
+            "STRIPE_API_KEY",
+            "Secret or read-only restricted key (bearer)",
+            required=True,
+            secret=True,
+        ),
+        Setting("STRIPE_BASE_URL", "API host", default=stripe.DEFAULT_BASE_URL),
+        Setting("STRIPE_API_VERSION", "Pinned Stripe-Version", default=stripe.API_VERSION),
+        Setting("STRIPE_ACCOUNT", "Connect account to read (Stripe-Account); blank: your own"),
+        Setting(
+            "STRIPE_LOOKBACK_DAYS",
+            "Days re-pulled each morning (refunds and disputes arrive late)",
+            default=str(DEFAULT_LOOKBACK_DAYS),
+        ),
+    ),
+    tables=(
+        RawTable(
+            "charges",
+            "raw.stripe__charges",
+            CHARGES,
+            "/v1/charges created in the window, one row per charge with its refunds",
+        ),
+        sync_days_table("stripe"),
+    ),
+    lookback=lookback_setting("STRIPE_LOOKBACK_DAYS"),
+    connect=connect,
+    accounts=account,
+    extract=extract,
+    check=check,
+    personal_data=True,
+    docs="docs/sources/stripe.md",
+)

@@ -1,56 +1,43 @@
-"""Zendesk ingestion: the incremental ticket export resumed from its cursor, and CSAT ratings.
+"""Zendesk: the incremental ticket export resumed from its cursor, and CSAT ratings.
 
 raw.zendesk__tickets               one row per ticket, its latest state (replaced by ticket id)
 raw.zendesk__satisfaction_ratings  ratings created in the window's reporting days, every score
 raw.zendesk__sync_days             the reporting days the account was pulled for
 raw.zendesk__export_state          the export's ``after_cursor`` and the first day it covers
 
-The export streams every ticket change since the cursor; the cursor is saved in the warehouse after
-the tickets are loaded (a crash in between only re-streams a few tickets). A window that starts
+The export streams every ticket change since the cursor. The cursor is landed with the tickets and
+loaded after them, so it is saved only once they are (a crash in between re-streams a few
+tickets); the next extraction reads it from the warehouse (``Source.state``). A window that starts
 before the first covered day restarts the export from that day's ``start_time``.
 """
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import dagster as dg
-import duckdb
 import pyarrow as pa
 
-from pipelines.connectors.coverage import sync_days
-from pipelines.connectors.ingest import (
-    arrow_table,
-    configured,
-    configured_check_spec,
-    load_metadata,
-    not_configured,
-    schema_check,
-    schema_check_spec,
-    window_label,
+from pipelines.connectors.coverage import sync_days_batch, sync_days_table
+from pipelines.connectors.framework import (
+    Batch,
+    Config,
+    RawTable,
+    Replace,
+    Setting,
+    Source,
+    Window,
+    fixed_lookback,
 )
-from pipelines.connectors.resources_business import ZendeskResource, reporting_zone
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.raw_loader import replace_keys, replace_window
-from pipelines.warehouse.resource import WarehouseResource
+from pipelines.lib.settings import kpi_timezone
+from sources import zendesk
+from sources.ratelimit import RateLimiter
 from sources.timezones import epoch_seconds
 
-SOURCE = "zendesk"
 LOOKBACK_DAYS = 7  # CSAT answers arrive days after the survey is offered
-TABLES = {
-    "tickets": "raw.zendesk__tickets",
-    "satisfaction_ratings": "raw.zendesk__satisfaction_ratings",
-    "sync_days": "raw.zendesk__sync_days",
-}
 STATE_TABLE = "raw.zendesk__export_state"
-KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
-TICKETS_SCHEMA = pa.schema(
+TICKETS = pa.schema(
     [
         ("id", pa.int64()),
         ("created_at", pa.timestamp("us")),
@@ -74,7 +61,7 @@ TICKETS_SCHEMA = pa.schema(
         ("_partition_date", pa.date32()),
     ]
 )
-RATINGS_SCHEMA = pa.schema(
+RATINGS = pa.schema(
     [
         ("id", pa.int64()),
         ("ticket_id", pa.int64()),
@@ -89,7 +76,7 @@ RATINGS_SCHEMA = pa.schema(
         ("_partition_date", pa.date32()),
     ]
 )
-STATE_SCHEMA = pa.schema(
+STATE = pa.schema(
     [
         ("_account_id", pa.string()),
         ("after_cursor", pa.string()),
@@ -99,8 +86,24 @@ STATE_SCHEMA = pa.schema(
 )
 
 
-def read_state(con: duckdb.DuckDBPyConnection, account: str) -> tuple[str, date] | None:
-    """The saved ``(after_cursor, covered_from)`` of ``account``, if an export ran before."""
+def subdomain(config: Config) -> list[str]:
+    return [config.require("ZENDESK_SUBDOMAIN")]
+
+
+def connect(config: Config) -> zendesk.ZendeskClient:
+    per_minute = config.whole_number("ZENDESK_EXPORT_REQUESTS_PER_MINUTE", "requests per minute")
+    return zendesk.ZendeskClient(
+        config.require("ZENDESK_SUBDOMAIN"),
+        config.require("ZENDESK_EMAIL"),
+        config.require("ZENDESK_API_TOKEN"),
+        base_url=config.get("ZENDESK_BASE_URL"),
+        export_limiter=RateLimiter(per_minute, 60.0),
+        **config.http_options(),
+    )
+
+
+def read_state(con: Any, config: Config) -> tuple[str, date] | None:
+    """The saved ``(after_cursor, covered_from)`` of the account, if an export ran before."""
     exists = con.execute(
         "select count(*) from information_schema.tables "
         "where table_schema = 'raw' and table_name = 'zendesk__export_state'"
@@ -108,7 +111,8 @@ def read_state(con: duckdb.DuckDBPyConnection, account: str) -> tuple[str, date]
     if not exists or not exists[0]:
         return None
     row = con.execute(
-        f"select after_cursor, covered_from from {STATE_TABLE} where _account_id = ?", [account]
+        f"select after_cursor, covered_from from {STATE_TABLE} where _account_id = ?",
+        subdomain(config),
     ).fetchone()
     return (row[0], row[1]) if row and row[0] else None
 
@@ -125,47 +129,18 @@ def latest_per_ticket(tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
-@dg.multi_asset(
-    name="zendesk_raw",
-    specs=[
-        dg.AssetSpec(
-            key,
-            group_name="raw_zendesk",
-            kinds={"python", "duckdb"},
-            description=f"Zendesk Support API landed in {TABLES[name]} (see pipelines/connectors/zendesk.py).",
-            metadata={"table": TABLES[name], "lookback_days": LOOKBACK_DAYS},
-        )
-        for name, key in KEYS.items()
-    ],
-    check_specs=[
-        configured_check_spec(SOURCE, KEYS["tickets"]),
-        schema_check_spec(SOURCE, KEYS["tickets"]),
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-)
-@reports_progress("zendesk")
-def zendesk_raw(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, zendesk: ZendeskResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Resume the ticket export, load ratings of the window, save the cursor."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = zendesk.missing_settings()
-    if missing:
-        yield from not_configured(context, SOURCE, missing, KEYS.values(), KEYS["tickets"], window)
-        return
-    tz = reporting_zone()
-    account = zendesk.account()
-    client = zendesk.client()
-    with warehouse.connect() as con:
-        state = read_state(con, account)
-    if state is None or start < state[1]:
+def extract(
+    client: zendesk.ZendeskClient, window: Window, config: Config
+) -> Iterator[Batch | dict[str, Any]]:
+    """Resume the ticket export (or restart it at the window), ratings of the window, the cursor."""
+    tz = kpi_timezone()
+    (account,) = subdomain(config)
+    state: tuple[str, date] | None = config.state
+    if state is None or window.start < state[1]:
         # start_time must be at least a minute in the past
-        start_time = min(epoch_seconds(start, tz), int(datetime.now(UTC).timestamp()) - 120)
+        start_time = min(epoch_seconds(window.start, tz), int(datetime.now(UTC).timestamp()) - 120)
         pages = client.export_tickets(tz, start_time=start_time)
-        covered_from, resumed = start, "start_time"
+        covered_from, resumed = window.start, "start_time"
     else:
         pages = client.export_tickets(tz, cursor=state[0])
         covered_from, resumed = state[1], "cursor"
@@ -174,71 +149,95 @@ def zendesk_raw(
     for page in pages:
         streamed.extend(page.tickets)
         after_cursor = page.after_cursor or after_cursor
-    tickets = [
-        {**t, "_account_id": account, "_partition_date": t["created_day"]}
-        for t in latest_per_ticket(streamed)
-    ]
-    ratings = [
-        {**r, "_account_id": account, "_partition_date": r["rated_day"]}
-        for r in client.satisfaction_ratings(epoch_seconds(start, tz), epoch_seconds(end, tz), tz)
-    ]
-    context.log.info(
-        f"zendesk: {len(streamed)} ticket changes (from {resumed}), {len(ratings)} ratings, "
-        f"{client.requests_made} requests, {client.export_limiter.waited:.0f}s waited for the export limit"
+    yield Batch(
+        "tickets",
+        [
+            {**t, "_account_id": account, "_partition_date": t["created_day"]}
+            for t in latest_per_ticket(streamed)
+        ],
     )
-    run_id = context.run.run_id
-    with warehouse.connect() as con:
-        results = {
-            "tickets": replace_keys(
-                con,
-                TABLES["tickets"],
-                arrow_table(tickets, TICKETS_SCHEMA),
-                keys=["_account_id", "id"],
-                run_id=run_id,
-            ),
-            "satisfaction_ratings": replace_window(
-                con,
-                TABLES["satisfaction_ratings"],
-                arrow_table(ratings, RATINGS_SCHEMA),
-                account_ids=[account],
-                start=start,
-                end=end,
-                run_id=run_id,
-            ),
-            "sync_days": replace_window(
-                con,
-                TABLES["sync_days"],
-                sync_days(account, start, end),
-                account_ids=[account],
-                start=start,
-                end=end,
-                run_id=run_id,
-            ),
-        }
-        state_row = {
-            "_account_id": account,
-            "after_cursor": after_cursor,
-            "covered_from": covered_from,
-            "tickets_streamed": len(streamed),
-        }
-        replace_keys(
-            con,
-            STATE_TABLE,
-            pa.Table.from_pylist([state_row], schema=STATE_SCHEMA),
-            keys=["_account_id"],
-            run_id=run_id,
-        )
-    for name, key in KEYS.items():
-        extra: dict[str, Any] = {}
-        if name == "tickets":
-            extra = {
-                "resumed_from": resumed,
-                "ticket_changes_streamed": len(streamed),
-                "covered_from": covered_from.isoformat(),
-                "api_requests": client.requests_made,
+    ratings = client.satisfaction_ratings(
+        epoch_seconds(window.start, tz), epoch_seconds(window.end, tz), tz
+    )
+    yield Batch(
+        "satisfaction_ratings",
+        [{**r, "_account_id": account, "_partition_date": r["rated_day"]} for r in ratings],
+    )
+    yield sync_days_batch(account, window)
+    yield Batch(
+        "export_state",
+        [
+            {
+                "_account_id": account,
+                "after_cursor": after_cursor,
+                "covered_from": covered_from,
+                "tickets_streamed": len(streamed),
             }
-        yield dg.MaterializeResult(
-            asset_key=key, metadata=load_metadata(results[name], window, account=account, **extra)
-        )
-    yield configured(KEYS["tickets"], [account])
-    yield schema_check(context, KEYS["tickets"], results.values(), window)
+        ],
+    )
+    yield {
+        "account": account,
+        "resumed_from": resumed,
+        "ticket_changes_streamed": len(streamed),
+        "covered_from": covered_from.isoformat(),
+        "export_limit_waited_seconds": round(client.export_limiter.waited),
+    }
+
+
+def check(client: zendesk.ZendeskClient, config: Config) -> str:
+    """One page of ratings of the last minute: the token is valid (and may read them)."""
+    now = int(datetime.now(UTC).timestamp())
+    client.satisfaction_ratings(now - 60, now, kpi_timezone())
+    return f"account {client.subdomain}"
+
+
+SOURCE = Source(
+    name="zendesk",
+    title="Zendesk",
+    description="the incremental ticket export resumed from its cursor, and CSAT ratings",
+    settings=(
+        Setting("ZENDESK_SUBDOMAIN", "The account: https://{subdomain}.zendesk.com", required=True),
+        Setting("ZENDESK_EMAIL", "An admin's e-mail (the export needs an admin)", required=True),
+        Setting("ZENDESK_API_TOKEN", "API token of that admin", required=True, secret=True),
+        Setting("ZENDESK_BASE_URL", "API host; blank: https://{subdomain}.zendesk.com"),
+        Setting(
+            "ZENDESK_EXPORT_REQUESTS_PER_MINUTE",
+            "Client-side limit of ticket-export requests per minute (Zendesk allows 10)",
+            default=str(zendesk.EXPORT_REQUESTS_PER_MINUTE),
+        ),
+    ),
+    tables=(
+        RawTable(
+            "tickets",
+            "raw.zendesk__tickets",
+            TICKETS,
+            "tickets streamed by the incremental export, latest state by id",
+            replace=Replace.KEYS,
+            keys=("_account_id", "id"),
+        ),
+        RawTable(
+            "satisfaction_ratings",
+            "raw.zendesk__satisfaction_ratings",
+            RATINGS,
+            "CSAT ratings created in the window's reporting days, every score",
+        ),
+        sync_days_table("zendesk"),
+        # Last: loaded after the tickets it covers.
+        RawTable(
+            "export_state",
+            STATE_TABLE,
+            STATE,
+            "the export's after_cursor and the first day it covers (where the next pull resumes)",
+            replace=Replace.KEYS,
+            keys=("_account_id",),
+        ),
+    ),
+    lookback=fixed_lookback(LOOKBACK_DAYS),
+    connect=connect,
+    accounts=subdomain,
+    extract=extract,
+    check=check,
+    personal_data=True,
+    docs="docs/sources/zendesk.md",
+    state=read_state,
+)

@@ -8,12 +8,9 @@ from pipelines.connectors import (
     content,
     fx,
     ga4,
-    hubspot,
     mailchimp,
     search_console,
     social,
-    stripe,
-    zendesk,
 )
 from pipelines.connectors.assets import LOOKBACK_TAG, PER_SOURCE
 from pipelines.connectors.registry import SOURCES
@@ -32,9 +29,6 @@ def lookback_days() -> int:
             search_console.LOOKBACK_DAYS,
             social.LOOKBACK_DAYS,
             content.LOOKBACK_DAYS,
-            hubspot.LOOKBACK_DAYS,
-            zendesk.LOOKBACK_DAYS,
-            stripe.lookback_days(),
             *(s.lookback(s.config()) for s in SOURCES),
         ]
     )

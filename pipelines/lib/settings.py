@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
+
+from sources.timezones import zone
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 load_dotenv(PROJECT_ROOT / ".env", override=False)
@@ -20,9 +23,20 @@ def env(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
+def comma_list(value: str | None) -> list[str]:
+    """A comma-separated value as a list of trimmed, non-empty items."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 def env_list(name: str) -> list[str]:
     """A comma-separated setting as a list of trimmed, non-empty items."""
-    return [item.strip() for item in (env(name) or "").split(",") if item.strip()]
+    return comma_list(env(name))
+
+
+def kpi_timezone() -> ZoneInfo:
+    """``KPI_TIMEZONE`` (default UTC): the zone whose calendar days KPIs count; providers' UTC
+    instants are bucketed into its days. A name that is not an IANA zone fails naming the setting."""
+    return zone(env("KPI_TIMEZONE", "UTC") or "UTC")
 
 
 def duckdb_path() -> Path:
