@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.connectors.ads_resources import (
-    MarketingCostsResource,
-)
 from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.backlinks import backlinks_raw
-from pipelines.connectors.content import content_costs_raw, wordpress_raw
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
 from pipelines.connectors.hubspot import hubspot_raw
 from pipelines.connectors.mailchimp import mailchimp_raw
-from pipelines.connectors.marketing_costs import marketing_costs
-from pipelines.connectors.mentions import mentions_raw
 from pipelines.connectors.pagespeed import pagespeed_raw
 from pipelines.connectors.registry import SOURCES
 from pipelines.connectors.resources import (
@@ -28,13 +22,6 @@ from pipelines.connectors.resources import (
 )
 from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
 from pipelines.connectors.search_console import search_console_raw
-from pipelines.connectors.social import linkedin_raw, meta_graph_raw
-from pipelines.connectors.social_resources import (
-    LinkedInResource,
-    MentionsResource,
-    MetaGraphResource,
-    WordPressResource,
-)
 from pipelines.connectors.stripe import stripe_raw
 from pipelines.connectors.zendesk import zendesk_raw
 from pipelines.defs.alert_sensor import AlertsResource, kpi_alert_sensor
@@ -66,16 +53,10 @@ defs = dg.Definitions(
         search_console_raw,
         pagespeed_raw,
         backlinks_raw,
-        meta_graph_raw,
-        linkedin_raw,
-        mentions_raw,
-        wordpress_raw,
-        content_costs_raw,
         stripe_raw,
         hubspot_raw,
         zendesk_raw,
         *connector_assets(SOURCES),
-        marketing_costs,
         kpi_dbt_models,
         kpi_revisions,
         build_publish_asset(MART_KEYS),
@@ -97,15 +78,10 @@ defs = dg.Definitions(
         "search_console": SearchConsoleResource(),
         "pagespeed": PageSpeedResource(),
         "backlinks": BacklinksResource(),
-        "meta_graph": MetaGraphResource(),
-        "linkedin": LinkedInResource(),
-        "mentions": MentionsResource(),
-        "wordpress": WordPressResource(),
         "stripe": StripeResource(),
         "hubspot": HubSpotResource(),
         "zendesk": ZendeskResource(),
         **connector_resources(SOURCES),
-        "marketing_costs_file": MarketingCostsResource(),
         "dbt": dbt_resource(),
         "monitoring": MonitoringResource(),
         "alerts": AlertsResource(),

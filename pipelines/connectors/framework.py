@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 
-from pipelines.lib.settings import env
+from pipelines.lib.settings import PROJECT_ROOT, env
 from sources.api_versions import VersionedApi
 from sources.http import RetryPolicy
 
@@ -40,6 +41,7 @@ class Replace(StrEnum):
     WINDOW = "window"  # the rows of the window's accounts and days (``_account_id``, ``_partition_date``)
     KEYS = "keys"  # the rows whose key columns match a landed row (period snapshots)
     TABLE = "table"  # the whole table (a small file or a full list)
+    ACCOUNTS = "accounts"  # every row of the pull's accounts, whatever its day (a full inventory)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,14 @@ class Config:
         """A comma-separated setting as trimmed, non-empty items."""
         return [item.strip() for item in (self.get(name) or "").split(",") if item.strip()]
 
+    def path(self, name: str) -> Path | None:
+        """A file or folder setting; a relative one is relative to the project root."""
+        value = self.get(name)
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
     def days(self, name: str) -> int:
         """A whole number of days >= 1; a clear error naming the setting otherwise."""
         raw = self.get(name) or ""
@@ -141,8 +151,12 @@ class Config:
         return int(raw)
 
     def missing(self) -> list[str]:
-        """Required settings that are absent: the source is *not configured*."""
-        return [s.name for s in self.source.settings if s.required and not self.get(s.name)]
+        """Required settings that are absent, and what the source's ``missing`` adds: the source is
+        *not configured*."""
+        missing = [s.name for s in self.source.settings if s.required and not self.get(s.name)]
+        if self.source.missing is not None:
+            missing += self.source.missing(self)
+        return missing
 
     def http_options(self) -> dict[str, Any]:
         """``retry=`` for a client's constructor, where a test set one."""
@@ -185,6 +199,12 @@ class Source:
       what it saw, e.g. an account name.
     - ``lookback(config)`` is how many days the daily run re-pulls, because the provider revises
       them (conversions attributed late, opens arriving, refunds).
+    - ``missing(config)`` (optional) names what else leaves the source *not configured* besides
+      its required settings: one of two settings, a file that is not there.
+    - ``load(con, landing, run_id)`` (optional) replaces the per-table replace semantics for a
+      source whose load must read the warehouse first (mention files: skip those loaded before).
+      It returns a ``LoadResult`` per table; a result's ``metadata`` reaches the table's
+      materialization and the source's checks.
     """
 
     name: str
@@ -204,6 +224,9 @@ class Source:
     # The table whose asset carries the source's checks (the first table by default).
     check_table: str | None = None
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python", "duckdb"}))
+    missing: Callable[[Config], list[str]] | None = None
+    # (connection, landing, run_id) -> {table name: LoadResult}
+    load: Callable[[Any, Any, str], dict[str, Any]] | None = None
 
     def setting(self, name: str) -> Setting:
         for setting in self.settings:

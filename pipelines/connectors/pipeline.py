@@ -24,6 +24,9 @@ from pipelines.warehouse.raw_loader import (
 )
 from sources.api_versions import Level, assess
 
+# The days a Replace.ACCOUNTS load replaces: all of them.
+ALL_TIME = Window(date(1970, 1, 1), date(9999, 12, 31))
+
 
 class ExtractionFailed(RuntimeError):
     """A source's extraction failed; nothing of it is loaded."""
@@ -94,9 +97,12 @@ def load(
     """Load a complete landing with each table's replace semantics.
 
     ``within`` limits a window-replaced table to part of the landing's window (``kpi replay`` of a
-    range); key- and whole-table-replaced tables are applied whole.
+    range); key-, account- and whole-table-replaced tables are applied whole, and so is a source's
+    own ``load``.
     """
     source = landing.source
+    if source.load is not None:
+        return source.load(con, landing, run_id)
     window = landing.window
     results: dict[str, LoadResult] = {}
     for table in source.tables:
@@ -115,6 +121,16 @@ def load(
                 account_ids=landing.accounts,
                 start=part.start,
                 end=part.end,
+                run_id=run_id,
+            )
+        elif table.replace is Replace.ACCOUNTS:
+            results[table.name] = replace_window(
+                con,
+                table.table,
+                batches,
+                account_ids=landing.accounts,
+                start=ALL_TIME.start,
+                end=ALL_TIME.end,
                 run_id=run_id,
             )
         elif table.replace is Replace.KEYS:

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from pipelines.connectors import google_ads, meta_ads
+from pipelines.connectors import (
+    content_costs,
+    google_ads,
+    linkedin,
+    marketing_costs,
+    mentions,
+    meta_ads,
+    meta_graph,
+    wordpress,
+)
 from pipelines.connectors.framework import Source
 
-SOURCES: tuple[Source, ...] = (google_ads.SOURCE, meta_ads.SOURCE)
+SOURCES: tuple[Source, ...] = (
+    google_ads.SOURCE,
+    meta_ads.SOURCE,
+    meta_graph.SOURCE,
+    linkedin.SOURCE,
+    mentions.SOURCE,
+    wordpress.SOURCE,
+    content_costs.SOURCE,
+    marketing_costs.SOURCE,
+)
 
 
 def source(name: str) -> Source:

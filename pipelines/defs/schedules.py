@@ -5,13 +5,11 @@ from datetime import timedelta
 import dagster as dg
 
 from pipelines.connectors import (
-    content,
     fx,
     ga4,
     hubspot,
     mailchimp,
     search_console,
-    social,
     stripe,
     zendesk,
 )
@@ -30,8 +28,6 @@ def lookback_days() -> int:
             fx.LOOKBACK_DAYS,
             mailchimp.lookback_days(),
             search_console.LOOKBACK_DAYS,
-            social.LOOKBACK_DAYS,
-            content.LOOKBACK_DAYS,
             hubspot.LOOKBACK_DAYS,
             zendesk.LOOKBACK_DAYS,
             stripe.lookback_days(),

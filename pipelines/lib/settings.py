@@ -25,6 +25,11 @@ def env_list(name: str) -> list[str]:
     return [item.strip() for item in (env(name) or "").split(",") if item.strip()]
 
 
+def kpi_timezone() -> str:
+    """``KPI_TIMEZONE``: the zone whose days the KPIs count in (default UTC)."""
+    return env("KPI_TIMEZONE", "UTC") or "UTC"
+
+
 def duckdb_path() -> Path:
     """``KPI_DUCKDB_PATH``; a relative path is relative to the project root (as in the dbt profile)."""
     path = Path(env("KPI_DUCKDB_PATH", "data/warehouse.duckdb"))
