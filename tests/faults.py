@@ -28,7 +28,6 @@ from tests import (
     fault_targets,
     fault_targets_business,
     fault_targets_seo_email,
-    fault_targets_social,
 )
 from tests.fault_base import (
     END,
@@ -177,7 +176,6 @@ TARGETS: list[FaultTarget] = [
     GA4,
     FX,
     *fault_targets_seo_email.TARGETS,
-    *fault_targets_social.TARGETS,
     *fault_targets_business.TARGETS,
     *fault_targets.discovered(),
 ]
