@@ -107,9 +107,9 @@ def load(
     results: dict[str, LoadResult] = {}
     for table in source.tables:
         batches = landing.batches(table.name)
-        if table.replace is Replace.WINDOW:
-            part = window
-            if within is not None:
+        if table.replace in (Replace.WINDOW, Replace.ACCOUNTS):
+            part = window if table.replace is Replace.WINDOW else ALL_TIME
+            if within is not None and table.replace is Replace.WINDOW:
                 part = Window(max(window.start, within.start), min(window.end, within.end))
                 if part.start >= part.end:
                     continue
@@ -121,16 +121,6 @@ def load(
                 account_ids=landing.accounts,
                 start=part.start,
                 end=part.end,
-                run_id=run_id,
-            )
-        elif table.replace is Replace.ACCOUNTS:
-            results[table.name] = replace_window(
-                con,
-                table.table,
-                batches,
-                account_ids=landing.accounts,
-                start=ALL_TIME.start,
-                end=ALL_TIME.end,
                 run_id=run_id,
             )
         elif table.replace is Replace.KEYS:
