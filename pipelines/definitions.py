@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.connectors.ads_resources import (
-    MarketingCostsResource,
-)
 from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.backlinks import backlinks_raw
-from pipelines.connectors.content import content_costs_raw, wordpress_raw
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
 from pipelines.connectors.mailchimp import mailchimp_raw
-from pipelines.connectors.marketing_costs import marketing_costs
-from pipelines.connectors.mentions import mentions_raw
 from pipelines.connectors.pagespeed import pagespeed_raw
 from pipelines.connectors.registry import SOURCES
 from pipelines.connectors.resources import (
@@ -26,13 +20,6 @@ from pipelines.connectors.resources import (
     SearchConsoleResource,
 )
 from pipelines.connectors.search_console import search_console_raw
-from pipelines.connectors.social import linkedin_raw, meta_graph_raw
-from pipelines.connectors.social_resources import (
-    LinkedInResource,
-    MentionsResource,
-    MetaGraphResource,
-    WordPressResource,
-)
 from pipelines.defs.alert_sensor import AlertsResource, kpi_alert_sensor
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
@@ -62,13 +49,7 @@ defs = dg.Definitions(
         search_console_raw,
         pagespeed_raw,
         backlinks_raw,
-        meta_graph_raw,
-        linkedin_raw,
-        mentions_raw,
-        wordpress_raw,
-        content_costs_raw,
         *connector_assets(SOURCES),
-        marketing_costs,
         kpi_dbt_models,
         kpi_revisions,
         build_publish_asset(MART_KEYS),
@@ -90,12 +71,7 @@ defs = dg.Definitions(
         "search_console": SearchConsoleResource(),
         "pagespeed": PageSpeedResource(),
         "backlinks": BacklinksResource(),
-        "meta_graph": MetaGraphResource(),
-        "linkedin": LinkedInResource(),
-        "mentions": MentionsResource(),
-        "wordpress": WordPressResource(),
         **connector_resources(SOURCES),
-        "marketing_costs_file": MarketingCostsResource(),
         "dbt": dbt_resource(),
         "monitoring": MonitoringResource(),
         "alerts": AlertsResource(),

@@ -176,6 +176,11 @@ class LinkedInClient(HttpClient):
         self.page_size = page_size
         self.today = today or datetime.now(UTC).date()
 
+    @property
+    def api_version(self) -> str:
+        """The pinned version (the connector framework's name for it)."""
+        return self.version
+
     def retry_decision(self, response: requests.Response) -> RetryDecision:
         if response.status_code == 429:
             message = provider_message(response)

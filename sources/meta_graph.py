@@ -212,6 +212,11 @@ class MetaGraphClient(HttpClient):
         self.today = today or datetime.now(UTC).date()
         self._page_tokens: dict[str, str] = {}
 
+    @property
+    def api_version(self) -> str:
+        """The pinned version (the connector framework's name for it)."""
+        return self.version
+
     def retry_decision(self, response: requests.Response) -> RetryDecision:
         error = graph_error(response)
         code = error.get("code")

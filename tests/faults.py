@@ -27,7 +27,6 @@ from sources.http import RetryPolicy
 from tests import (
     fault_targets,
     fault_targets_seo_email,
-    fault_targets_social,
 )
 from tests.fault_base import (
     END,
@@ -176,7 +175,6 @@ TARGETS: list[FaultTarget] = [
     GA4,
     FX,
     *fault_targets_seo_email.TARGETS,
-    *fault_targets_social.TARGETS,
     *fault_targets.discovered(),
 ]
 

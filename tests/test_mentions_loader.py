@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.connectors.mentions import mentions_raw
-from pipelines.connectors.social_resources import MentionsResource
+from pipelines.connectors import mentions as mentions_source
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators import company as co
 from sources.emulators.exports import render_export
@@ -113,14 +113,20 @@ def test_the_mention_day_is_taken_in_the_reporting_time_zone(tmp_path) -> None:
 # --------------------------------------------------------------------------------------------------
 # Loading: each file once, by name and checksum
 # --------------------------------------------------------------------------------------------------
+SOURCES = [mentions_source.SOURCE]
+
+
 def load(directory: Path, database: Path) -> dg.ExecuteInProcessResult:
+    settings = {
+        "MENTIONS_DIR": str(directory),
+        "SOV_BRAND": "Northwind",
+        "SOV_COMPETITORS": "Contoso,Fabrikam",
+    }
     return dg.materialize(
-        [mentions_raw],
+        connector_assets(SOURCES),
         resources={
             "warehouse": WarehouseResource(path=str(database)),
-            "mentions": MentionsResource(
-                directory=str(directory), brand="Northwind", competitors="Contoso,Fabrikam"
-            ),
+            **connector_resources(SOURCES, settings),
         },
         partition_key="2025-03-03",
     )
@@ -185,10 +191,10 @@ def test_mentions_without_settings_load_nothing_and_warn(tmp_path, monkeypatch) 
     for name in ("MENTIONS_DIR", "SOV_BRAND", "SOV_COMPETITORS"):
         monkeypatch.delenv(name, raising=False)
     result = dg.materialize(
-        [mentions_raw],
+        connector_assets(SOURCES),
         resources={
             "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
-            "mentions": MentionsResource(),
+            **connector_resources(SOURCES),
         },
         partition_key="2025-03-03",
     )

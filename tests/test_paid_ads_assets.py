@@ -10,14 +10,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.connectors import google_ads, meta_ads
-from pipelines.connectors.ads_resources import MarketingCostsResource
+from pipelines.connectors import google_ads, marketing_costs, meta_ads
 from pipelines.connectors.assets import connector_assets, connector_resources
-from pipelines.connectors.marketing_costs import (
-    MarketingCostsError,
-    marketing_costs,
-    parse_costs_csv,
-)
+from pipelines.connectors.marketing_costs import MarketingCostsError, parse_costs_csv
 from pipelines.warehouse.resource import WarehouseResource
 
 GOOD = """# costs no API reports
@@ -70,6 +65,9 @@ def test_the_shipped_demo_costs_file_is_valid() -> None:
     assert {r["currency"] for r in rows} >= {"USD", "EUR"}
 
 
+COSTS = [marketing_costs.SOURCE]
+
+
 def materialize_alone(asset, resources: dict, tmp_path: Path) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         asset if isinstance(asset, list) else [asset],
@@ -82,12 +80,12 @@ def materialize_alone(asset, resources: dict, tmp_path: Path) -> dg.ExecuteInPro
 def test_the_costs_asset_fails_on_a_bad_file_and_loads_a_good_one(tmp_path) -> None:
     file = tmp_path / "costs.csv"
     file.write_text("month,category,amount,currency\n2025-03,tools,12;50,USD\n")
-    resources = {"marketing_costs_file": MarketingCostsResource(path=str(file))}
-    failed = materialize_alone(marketing_costs, resources, tmp_path)
+    resources = connector_resources(COSTS, {"MARKETING_COSTS_PATH": str(file)})
+    failed = materialize_alone(connector_assets(COSTS), resources, tmp_path)
     assert not failed.success
     assert "line 2, column amount: '12;50'" in str(failed.all_events)
     file.write_text(GOOD)
-    result = materialize_alone(marketing_costs, resources, tmp_path)
+    result = materialize_alone(connector_assets(COSTS), resources, tmp_path)
     assert result.success
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["source_configured"].passed and checks["costs_cover_window"].passed
@@ -95,9 +93,9 @@ def test_the_costs_asset_fails_on_a_bad_file_and_loads_a_good_one(tmp_path) -> N
         assert con.execute("select count(*) from raw.marketing_costs__monthly").fetchone() == (4,)
 
 
-def test_no_costs_file_warns_and_loads_an_empty_table(tmp_path) -> None:
-    resources = {"marketing_costs_file": MarketingCostsResource(path=str(tmp_path / "absent.csv"))}
-    result = materialize_alone(marketing_costs, resources, tmp_path)
+def test_no_costs_file_warns_and_loads_nothing(tmp_path) -> None:
+    resources = connector_resources(COSTS, {"MARKETING_COSTS_PATH": str(tmp_path / "absent.csv")})
+    result = materialize_alone(connector_assets(COSTS), resources, tmp_path)
     assert result.success
     check = {c.check_name: c for c in result.get_asset_check_evaluations()}["source_configured"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN

@@ -18,14 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.connectors import google_ads, meta_ads
-from pipelines.connectors.ads_resources import (
-    MarketingCostsResource,
-)
+from pipelines.connectors import google_ads, marketing_costs, meta_ads
 from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.marketing_costs import marketing_costs
 from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
@@ -52,8 +48,7 @@ ADS = [google_ads.SOURCE, meta_ads.SOURCE]
 ASSETS = [
     kpi_catalog,
     ga4_raw,
-    *connector_assets(ADS),
-    marketing_costs,
+    *connector_assets([*ADS, marketing_costs.SOURCE]),
     fx_rates,
     kpi_dbt_models,
 ]
@@ -76,8 +71,10 @@ def materialize(
                 credentials_path=str(stack.service_account),
                 base_url=base,
             ),
-            **connector_resources(ADS, stack.env()),
-            "marketing_costs_file": MarketingCostsResource(path=str(costs_file)),
+            **connector_resources(
+                [*ADS, marketing_costs.SOURCE],
+                {**stack.env(), "MARKETING_COSTS_PATH": str(costs_file)},
+            ),
             "fx": FxResource(base_url=base, reporting="USD"),
             "dbt": dbt_resource(),
         },

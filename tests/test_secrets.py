@@ -70,7 +70,7 @@ ECHO_FAULTS = [
 FAILING = {"ga4_raw", "stripe_raw", "zendesk_raw", "wordpress_raw", "google_ads_raw"}
 FAILING |= {"meta_ads_raw", "linkedin_raw", "backlinks_raw", "mailchimp_raw"}
 FAILING |= {"hubspot_raw", "search_console_raw", "meta_graph_raw"}
-LOADING = {"mentions_raw", "raw__content__costs"}
+LOADING = {"mentions_raw", "content_costs_raw"}
 # A cut secret: a prefix or suffix this long is reported (a shorter one is not recognisable).
 FRAGMENT = 8
 URL_START = re.compile(r"https?(://|%3A)", re.I)

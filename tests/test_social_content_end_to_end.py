@@ -18,18 +18,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.connectors.content import content_costs_raw, wordpress_raw
+from pipelines.connectors import content_costs, linkedin, mentions, meta_graph, wordpress
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.fx import fx_rates
 from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.mentions import mentions_raw
 from pipelines.connectors.resources import FxResource, GA4Resource
-from pipelines.connectors.social import linkedin_raw, meta_graph_raw
-from pipelines.connectors.social_resources import (
-    LinkedInResource,
-    MentionsResource,
-    MetaGraphResource,
-    WordPressResource,
-)
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.warehouse.resource import WarehouseResource
@@ -48,6 +41,13 @@ START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO we
 TODAY = date(2025, 3, 20)  # the emulators' and clients' "today"
 PROPERTIES = ("250000001", "250000002")  # USD and EUR
 MENTION_DAYS = (date(2025, 2, 20), date(2025, 3, 15))
+SOURCES = [
+    meta_graph.SOURCE,
+    linkedin.SOURCE,
+    mentions.SOURCE,
+    wordpress.SOURCE,
+    content_costs.SOURCE,
+]
 
 
 def periods() -> set[tuple[str, date, date]]:
@@ -106,25 +106,24 @@ def resources(stack: EmulatorStack, tmp: Path) -> dict:
             credentials_path=str(stack.service_account),
             base_url=base,
         ),
-        "meta_graph": MetaGraphResource(
-            page_ids="104000000000001",
-            instagram_account_ids="17841400000000001",
-            access_token=DEMO_META_TOKEN,
-            base_url=base,
-            as_of=TODAY.isoformat(),
-        ),
-        "linkedin": LinkedInResource(
-            organization_ids="urn:li:organization:2414183",
-            access_token=DEMO_LINKEDIN_TOKEN,
-            base_url=base,
-            as_of=TODAY.isoformat(),
-        ),
-        "mentions": MentionsResource(directory=str(tmp / "mentions")),
-        "wordpress": WordPressResource(
-            base_url=base,
-            username=DEMO_WORDPRESS_USER,
-            app_password=DEMO_WORDPRESS_PASSWORD,
-            costs_file=str(tmp / "content_costs.csv"),
+        **connector_resources(
+            SOURCES,
+            {
+                "META_PAGE_IDS": "104000000000001",
+                "INSTAGRAM_ACCOUNT_IDS": "17841400000000001",
+                "META_ACCESS_TOKEN": DEMO_META_TOKEN,
+                "META_BASE_URL": base,
+                "META_GRAPH_AS_OF": TODAY.isoformat(),
+                "LINKEDIN_ORGANIZATION_IDS": "urn:li:organization:2414183",
+                "LINKEDIN_ACCESS_TOKEN": DEMO_LINKEDIN_TOKEN,
+                "LINKEDIN_BASE_URL": base,
+                "LINKEDIN_AS_OF": TODAY.isoformat(),
+                "MENTIONS_DIR": str(tmp / "mentions"),
+                "WORDPRESS_BASE_URL": base,
+                "WORDPRESS_USERNAME": DEMO_WORDPRESS_USER,
+                "WORDPRESS_APP_PASSWORD": DEMO_WORDPRESS_PASSWORD,
+                "CONTENT_COSTS_FILE": str(tmp / "content_costs.csv"),
+            },
         ),
         "dbt": dbt_resource(),
     }
@@ -136,11 +135,7 @@ def materialize_range(stack: EmulatorStack, tmp: Path, start: date, end: date):
             kpi_catalog,
             ga4_raw,
             fx_rates,
-            meta_graph_raw,
-            linkedin_raw,
-            mentions_raw,
-            wordpress_raw,
-            content_costs_raw,
+            *connector_assets(SOURCES),
             kpi_dbt_models,
         ],
         resources(stack, tmp),

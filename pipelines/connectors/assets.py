@@ -268,7 +268,11 @@ def build_load_asset(source: Source) -> dg.AssetsDefinition:
         for table in source.tables:
             yield dg.MaterializeResult(
                 asset_key=table.asset_key,
-                metadata=load_metadata(results[table.name], landed.window.label, **extra),
+                metadata=load_metadata(
+                    results[table.name],
+                    landed.window.label,
+                    **{**extra, **results[table.name].metadata},
+                ),
             )
         yield configured(source.check_asset, landed.accounts)
         yield schema_check(context, source.check_asset, results.values(), landed.window.label)

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 
-from pipelines.lib.settings import comma_list, env
+from pipelines.lib.settings import PROJECT_ROOT, comma_list, env
 from sources.api_versions import VersionedApi
 from sources.http import RetryPolicy
 
@@ -40,6 +41,7 @@ class Replace(StrEnum):
     WINDOW = "window"  # the rows of the window's accounts and days (``_account_id``, ``_partition_date``)
     KEYS = "keys"  # the rows whose key columns match a landed row (period snapshots)
     TABLE = "table"  # the whole table (a small file or a full list)
+    ACCOUNTS = "accounts"  # every row of the pull's accounts, whatever its day (a full inventory)
 
 
 @dataclass(frozen=True)
@@ -150,13 +152,25 @@ class Config:
             raise ValueError(f"[{self.source.name}] {name}={raw!r} must be a whole number{of} >= 1")
         return int(raw)
 
+    def path(self, name: str) -> Path | None:
+        """A file or folder setting; a relative one is relative to the project root."""
+        value = self.get(name)
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
     def days(self, name: str) -> int:
         """A whole number of days >= 1; a clear error naming the setting otherwise."""
         return self.whole_number(name, "days")
 
     def missing(self) -> list[str]:
-        """Required settings that are absent: the source is *not configured*."""
-        return [s.name for s in self.source.settings if s.required and not self.get(s.name)]
+        """Required settings that are absent, and what the source's ``missing`` adds: the source is
+        *not configured*."""
+        missing = [s.name for s in self.source.settings if s.required and not self.get(s.name)]
+        if self.source.missing is not None:
+            missing += self.source.missing(self)
+        return missing
 
     def http_options(self) -> dict[str, Any]:
         """``retry=`` for a client's constructor, where a test set one."""
@@ -202,6 +216,12 @@ class Source:
     - ``state(con, config)`` (optional) reads, from the warehouse, what the extraction resumes from
       (an incremental export's cursor, itself a raw table the source lands so that it is saved in
       the same load as the rows it covers); the extraction sees it as ``config.state``.
+    - ``missing(config)`` (optional) names what else leaves the source *not configured* besides
+      its required settings: one of two settings, a file that is not there.
+    - ``load(con, landing, run_id)`` (optional) replaces the per-table replace semantics for a
+      source whose load must read the warehouse first (mention files: skip those loaded before).
+      It returns a ``LoadResult`` per table; a result's ``metadata`` reaches the table's
+      materialization and the source's checks.
     """
 
     name: str
@@ -222,6 +242,9 @@ class Source:
     check_table: str | None = None
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python", "duckdb"}))
     state: Callable[[Any, Config], Any] | None = None
+    missing: Callable[[Config], list[str]] | None = None
+    # (connection, landing, run_id) -> {table name: LoadResult}
+    load: Callable[[Any, Any, str], dict[str, Any]] | None = None
 
     def setting(self, name: str) -> Setting:
         for setting in self.settings:

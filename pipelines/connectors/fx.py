@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.connectors import (
-    content,
+    content_costs,
     ga4,
     google_ads,
     hubspot,
@@ -46,8 +46,8 @@ MONEY_SOURCES = [
     stripe.SOURCE.table("charges").asset_key,
     hubspot.SOURCE.table("deals").asset_key,
     *(t.asset_key for s in (google_ads.SOURCE, meta_ads.SOURCE) for t in s.tables),
-    marketing_costs.KEY,
-    content.COSTS_KEY,
+    *(t.asset_key for t in marketing_costs.SOURCE.tables),
+    *(t.asset_key for t in content_costs.SOURCE.tables),
 ]
 CURRENCY_COLUMNS = ("currency_code", "currency", "account_currency", "deal_currency_code")
 CARRY_BACK_DAYS = 7

@@ -10,9 +10,12 @@ and ``note``. Lines starting with ``#`` are comments. dbt spreads each month's a
 its days (``int_marketing_costs_daily``).
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,21 +24,23 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from pipelines.connectors.ads_resources import MarketingCostsResource
-from pipelines.connectors.ingest import CHECK_CONFIGURED
-from pipelines.connectors.paid_ads import MONEY
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
+from pipelines.connectors.framework import (
+    Batch,
+    Config,
+    LoadOutcome,
+    RawTable,
+    Replace,
+    Setting,
+    Source,
+    SourceCheck,
+    Window,
+    lookback_setting,
 )
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.raw_loader import replace_table
-from pipelines.warehouse.resource import WarehouseResource
+from pipelines.connectors.paid_ads import ADS_LOOKBACK, MONEY
 
-TABLE = "raw.marketing_costs__monthly"
-KEY = dg.AssetKey(["raw", "marketing_costs__monthly"])
+NAME = "marketing_costs"
+SETTING = "MARKETING_COSTS_PATH"
+DEFAULT_MARKETING_COSTS_PATH = "config/marketing_costs.csv"
 CHECK_COVERAGE = "costs_cover_window"
 REQUIRED = ("month", "category", "amount", "currency")
 SCHEMA = pa.schema(
@@ -178,69 +183,94 @@ def _months_in(start: date, end: date) -> list[date]:
     return months
 
 
-@dg.asset(
-    key=KEY,
-    group_name="raw_marketing_costs",
-    kinds={"python", "duckdb"},
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-    check_specs=[
-        dg.AssetCheckSpec(
-            CHECK_CONFIGURED, asset=KEY, description="WARN when the marketing costs file is absent."
-        ),
-        dg.AssetCheckSpec(
-            CHECK_COVERAGE,
-            asset=KEY,
-            description="WARN when a month of the window has no marketing costs in the file "
-            "(digital.roi then counts ad spend only).",
-        ),
-    ],
-    description="Monthly marketing costs no API reports (MARKETING_COSTS_PATH), validated.",
-)
-@reports_progress("marketing_costs")
-def marketing_costs(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    marketing_costs_file: MarketingCostsResource,
-) -> dg.MaterializeResult:
-    """Not data of a day: the whole file is validated and rewritten whatever the window."""
-    file = marketing_costs_file.file()
-    exists = file.exists()
-    rows = load_costs_file(file) if exists else []
+def costs_file(config: Config) -> Path:
+    path = config.path(SETTING)
+    assert path is not None  # the setting has a default
+    return path
+
+
+def missing(config: Config) -> list[str]:
+    """The file is the source: without it there are no other marketing costs."""
+    path = costs_file(config)
+    return [] if path.exists() else [f"{SETTING} (no marketing costs file at {path}: create it)"]
+
+
+def extract(path: Path, window: Window, config: Config) -> Iterator[Batch | dict[str, Any]]:
+    """The whole file, validated: a bad line fails the extraction naming file, line and fix."""
+    rows = load_costs_file(path)
     now = datetime.now(UTC).replace(tzinfo=None)
-    table = pa.Table.from_pylist([{**r, "_loaded_at": now} for r in rows], schema=SCHEMA)
-    with warehouse.connect() as con:
-        replace_table(con, TABLE, table)
-    start, end = window_dates(context)
-    covered = {r["month"] for r in rows}
-    uncovered = [f"{m:%Y-%m}" for m in _months_in(start, end) if m not in covered]
-    if not exists:
-        context.log.warning(f"marketing costs file {file} not found; no other marketing costs")
-    return dg.MaterializeResult(
-        metadata={
-            "status": "loaded" if exists else "not_configured",
-            "file": str(file),
-            "rows": len(rows),
-            "months": len(covered),
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_CONFIGURED,
-                passed=exists,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=f"marketing costs file: {file}"
-                if exists
-                else f"no marketing costs file at {file}: create it or set MARKETING_COSTS_PATH",
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_COVERAGE,
-                passed=not uncovered,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=f"no marketing costs for {', '.join(uncovered)} in {file.name}"
-                if uncovered
-                else "every month of the window has costs",
-                metadata={"months_without_costs": ", ".join(uncovered) or "none"},
-            ),
-        ],
+    yield Batch(
+        "monthly", pa.Table.from_pylist([{**r, "_loaded_at": now} for r in rows], schema=SCHEMA)
     )
+    covered = sorted({r["month"] for r in rows})
+    yield {
+        "file": str(path),
+        "months": len(covered),
+        "months_covered": ", ".join(f"{m:%Y-%m}" for m in covered),
+    }
+
+
+def covers_window(outcome: LoadOutcome) -> dg.AssetCheckResult:
+    """WARN naming the months of the window the file has no costs for."""
+    covered = set(filter(None, outcome.metadata["months_covered"].split(", ")))
+    months = _months_in(outcome.window.start, outcome.window.end)
+    uncovered = [f"{m:%Y-%m}" for m in months if f"{m:%Y-%m}" not in covered]
+    name = Path(outcome.metadata["file"]).name
+    return dg.AssetCheckResult(
+        check_name=CHECK_COVERAGE,
+        asset_key=SOURCE.check_asset,
+        passed=not uncovered,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"no marketing costs for {', '.join(uncovered)} in {name}"
+        if uncovered
+        else "every month of the window has costs",
+        metadata={"months_without_costs": ", ".join(uncovered) or "none"},
+    )
+
+
+def check(path: Path, config: Config) -> str:
+    """Validates the whole file (raises naming the first bad line)."""
+    rows = load_costs_file(path)
+    return f"{path}: {len(rows)} month x category cost(s), valid"
+
+
+SOURCE = Source(
+    name=NAME,
+    title="Marketing costs",
+    description="monthly marketing costs no API reports, from the MARKETING_COSTS_PATH CSV",
+    settings=(
+        Setting(
+            SETTING,
+            "CSV of monthly costs: month,category,amount,currency[,until,note] (relative to the "
+            "project root)",
+            default=DEFAULT_MARKETING_COSTS_PATH,
+        ),
+        ADS_LOOKBACK,
+    ),
+    tables=(
+        RawTable(
+            "monthly",
+            "raw.marketing_costs__monthly",
+            SCHEMA,
+            "month x category amounts, validated, rewritten whole on every run",
+            Replace.TABLE,
+        ),
+    ),
+    # Not data of a day; the window's months are checked for costs over the days the ad
+    # platforms re-pull (digital.roi is recomputed for them).
+    lookback=lookback_setting(ADS_LOOKBACK.name),
+    connect=costs_file,
+    accounts=lambda config: [NAME],
+    extract=extract,
+    check=check,
+    checks=(
+        SourceCheck(
+            CHECK_COVERAGE,
+            "WARN when a month of the window has no marketing costs in the file "
+            "(digital.roi then counts ad spend only).",
+            covers_window,
+        ),
+    ),
+    missing=missing,
+    docs="docs/sources/marketing_costs.md",
+)

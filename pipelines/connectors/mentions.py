@@ -1,49 +1,48 @@
-"""Mentions ingestion: social-listening export files dropped into ``MENTIONS_DIR``.
+"""Mentions: social-listening export files dropped into ``MENTIONS_DIR``.
 
 raw.mentions__mentions  one row per mention line of a file (``_file_name``, ``_line``)
 raw.mentions__files     one row per loaded file: name, checksum, rows, rejected lines, date range
 
-The files decide what is loaded, not the partition window: every run loads the files it has not
-seen (by name and checksum), so a file is loaded once; a changed file (same name, new checksum)
-replaces its own rows; a copy under another name is skipped. Mentions dated before the run's window
-reach ``kpi_values`` when that range is rebuilt (the metadata says which range to backfill).
+The files decide what is loaded, not the partition window: the extraction lands every export file
+of the folder, and the load (this source's own, since it reads the warehouse) loads the files it
+has not seen (by name and checksum), so a file is loaded once; a changed file (same name, new
+checksum) replaces its own rows; a copy under another name is skipped. Mentions dated before the
+run's window reach ``kpi_values`` when that range is rebuilt (the metadata says which range to
+backfill).
 """
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from pipelines.connectors.ingest import (
-    arrow_table,
-    configured,
-    configured_check_spec,
-    not_configured,
-    window_label,
+from pipelines.connectors.framework import (
+    Batch,
+    Config,
+    LoadOutcome,
+    RawTable,
+    Replace,
+    Setting,
+    Source,
+    SourceCheck,
+    Window,
+    fixed_lookback,
 )
-from pipelines.connectors.social_resources import MentionsResource, kpi_timezone
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.raw_loader import replace_keys
-from pipelines.warehouse.resource import WarehouseResource
+from pipelines.connectors.landing import Landing
+from pipelines.lib.settings import kpi_timezone
+from pipelines.warehouse.raw_loader import Connection, LoadResult, replace_keys
 from sources.http import SourceError
 from sources.mentions import checksum, discover, parse_file
 
-SOURCE = "mentions"
+NAME = "mentions"
 MENTIONS_TABLE = "raw.mentions__mentions"
 FILES_TABLE = "raw.mentions__files"
-KEYS = {
-    "mentions": dg.AssetKey(["raw", "mentions__mentions"]),
-    "files": dg.AssetKey(["raw", "mentions__files"]),
-}
 CHECK_LINES = "mention_lines_parsed"
 MAX_REPORTED_ERRORS = 20
 
@@ -78,7 +77,72 @@ FILE_SCHEMA = pa.schema(
 )
 
 
-def loaded_files(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def folder(config: Config) -> Path:
+    path = config.path("MENTIONS_DIR")
+    assert path is not None  # a required setting: not configured otherwise
+    return path
+
+
+def accounts(config: Config) -> list[str]:
+    return [str(folder(config))]
+
+
+def connect(config: Config) -> Path:
+    """The exports folder (no API): an error naming the fix when it is not a folder."""
+    directory = folder(config)
+    if not directory.is_dir():
+        raise SourceError(
+            NAME,
+            str(directory),
+            "MENTIONS_DIR is not a directory",
+            field="MENTIONS_DIR",
+            value=str(directory),
+            fix="create the folder or point MENTIONS_DIR at the folder the exports are saved to",
+        )
+    return directory
+
+
+def mention_rows(parsed_rows: list[dict[str, Any]], name: str, digest: str) -> list[dict[str, Any]]:
+    return [
+        {
+            **{k: v for k, v in row.items() if k != "line"},
+            "_line": row["line"],
+            "_file_name": name,
+            "_file_checksum": digest,
+            "_account_id": NAME,
+            "_partition_date": row["mention_date"],
+        }
+        for row in parsed_rows
+    ]
+
+
+def extract(directory: Path, window: Window, config: Config) -> Iterator[Batch]:
+    """Every export file of the folder, parsed (the load decides which are new)."""
+    for path in discover(directory):
+        digest = checksum(path)
+        parsed = parse_file(path, kpi_timezone().key)
+        dates = parsed.dates
+        yield Batch("mentions", mention_rows(parsed.rows, path.name, digest))
+        yield Batch(
+            "files",
+            pa.Table.from_pylist(
+                [
+                    {
+                        "file_name": path.name,
+                        "checksum": digest,
+                        "rows_loaded": len(parsed.rows),
+                        "lines_rejected": len(parsed.errors),
+                        "first_date": dates[0] if dates else None,
+                        "last_date": dates[1] if dates else None,
+                        "errors": "\n".join(parsed.errors[:MAX_REPORTED_ERRORS]) or None,
+                    }
+                ],
+                schema=FILE_SCHEMA,
+            ),
+        )
+
+
+def loaded_files(con: Connection) -> dict[str, str]:
     """``{file_name: checksum}`` of the files already loaded (empty before the first load)."""
     exists = con.execute(
         "select count(*) from information_schema.tables "
@@ -89,148 +153,139 @@ def loaded_files(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute(f"select file_name, checksum from {FILES_TABLE}").fetchall())
 
 
-def mention_rows(parsed_rows: list[dict[str, Any]], name: str, digest: str) -> list[dict[str, Any]]:
-    return [
-        {
-            **{k: v for k, v in row.items() if k != "line"},
-            "_line": row["line"],
-            "_file_name": name,
-            "_file_checksum": digest,
-            "_account_id": SOURCE,
-            "_partition_date": row["mention_date"],
-        }
-        for row in parsed_rows
-    ]
-
-
-@dg.multi_asset(
-    name="mentions_raw",
-    specs=[
-        dg.AssetSpec(
-            key,
-            group_name="raw_social",
-            kinds={"python", "duckdb"},
-            description=f"Mention exports from MENTIONS_DIR landed in raw.{key.path[-1]}.",
-        )
-        for key in KEYS.values()
-    ],
-    check_specs=[
-        configured_check_spec(SOURCE, KEYS["mentions"]),
-        dg.AssetCheckSpec(
-            CHECK_LINES,
-            asset=KEYS["mentions"],
-            description="WARN listing export lines (file:line) that could not be parsed; the rest "
-            "of each file loaded.",
-        ),
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-)
-@reports_progress("mentions")
-def mentions_raw(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mentions: MentionsResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Load every export file not loaded before; report malformed lines with file and line."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = mentions.missing_settings()
-    if missing:
-        yield from not_configured(
-            context, SOURCE, missing, KEYS.values(), KEYS["mentions"], window, (CHECK_LINES,)
-        )
-        return
-    directory = mentions.path()
-    assert directory is not None
-    if not directory.is_dir():
-        raise SourceError(
-            SOURCE,
-            str(directory),
-            "MENTIONS_DIR is not a directory",
-            field="MENTIONS_DIR",
-            value=str(directory),
-            fix="create the folder or point MENTIONS_DIR at the folder the exports are saved to",
-        )
+def load(con: Connection, landing: Landing, run_id: str) -> dict[str, LoadResult]:
+    """Load the landed files not loaded before; skip unchanged files and copies."""
+    files = pa.concat_tables(list(landing.batches("files"))).to_pylist()
+    mentions = pa.concat_tables(list(landing.batches("mentions")), promote_options="default")
+    known = loaded_files(con)
+    by_checksum = {digest: name for name, digest in known.items()}
+    loaded: list[str] = []
+    unchanged: list[str] = []
+    copies: list[str] = []
     errors: list[str] = []
-    loaded, unchanged, copies, rows_inserted = [], [], [], 0
+    rejected = 0
+    total = LoadResult(MENTIONS_TABLE)
     first, last = None, None
-    with warehouse.connect() as con:
-        known = loaded_files(con)
-        checksums = {digest: name for name, digest in known.items()}
-        for path in discover(directory):
-            digest = checksum(path)
-            if known.get(path.name) == digest:
-                unchanged.append(path.name)
-                continue
-            if digest in checksums and checksums[digest] != path.name:
-                copies.append(f"{path.name} (same content as {checksums[digest]})")
-                continue
-            parsed = parse_file(path, kpi_timezone())
-            errors.extend(parsed.errors)
-            result = replace_keys(
-                con,
-                MENTIONS_TABLE,
-                arrow_table(mention_rows(parsed.rows, path.name, digest), MENTION_SCHEMA),
-                keys=["_file_name"],
-                run_id=context.run.run_id,
-            )
-            dates = parsed.dates
-            replace_keys(
-                con,
-                FILES_TABLE,
-                pa.Table.from_pylist(
-                    [
-                        {
-                            "file_name": path.name,
-                            "checksum": digest,
-                            "rows_loaded": len(parsed.rows),
-                            "lines_rejected": len(parsed.errors),
-                            "first_date": dates[0] if dates else None,
-                            "last_date": dates[1] if dates else None,
-                            "errors": "\n".join(parsed.errors[:MAX_REPORTED_ERRORS]) or None,
-                        }
-                    ],
-                    schema=FILE_SCHEMA,
-                ),
-                keys=["file_name"],
-                run_id=context.run.run_id,
-            )
-            checksums[digest] = path.name
-            loaded.append(path.name)
-            rows_inserted += result.rows_inserted
-            if dates:
-                first = min(first or dates[0], dates[0])
-                last = max(last or dates[1], dates[1])
-    for message in errors[:MAX_REPORTED_ERRORS]:
-        context.log.warning(f"mentions: {message}")
-    backfill = f"{first}...{last}" if first else "none"
-    context.log.info(
-        f"mentions: loaded {len(loaded)} file(s), {len(unchanged)} unchanged, "
-        f"{len(copies)} copies skipped; new data covers {backfill}"
-    )
-    summary = {
-        "status": "loaded",
-        "window": window,
+    for file in files:
+        name, digest = file["file_name"], file["checksum"]
+        if known.get(name) == digest:
+            unchanged.append(name)
+            continue
+        if digest in by_checksum and by_checksum[digest] != name:
+            copies.append(f"{name} (same content as {by_checksum[digest]})")
+            continue
+        result = replace_keys(
+            con,
+            MENTIONS_TABLE,
+            mentions.filter(pc.equal(mentions["_file_name"], name)),
+            keys=["_file_name"],
+            run_id=run_id,
+        )
+        replace_keys(
+            con,
+            FILES_TABLE,
+            pa.Table.from_pylist([file], schema=FILE_SCHEMA),
+            keys=["file_name"],
+            run_id=run_id,
+        )
+        by_checksum[digest] = name
+        loaded.append(name)
+        total.rows_inserted += result.rows_inserted
+        total.rows_deleted += result.rows_deleted
+        total.added_columns += [c for c in result.added_columns if c not in total.added_columns]
+        rejected += file["lines_rejected"]
+        errors += (file["errors"] or "").splitlines()
+        if file["first_date"] is not None:
+            first = min(first or file["first_date"], file["first_date"])
+            last = max(last or file["last_date"], file["last_date"])
+    total.metadata = {
         "files_loaded": ", ".join(loaded) or "none",
         "files_unchanged": len(unchanged),
         "files_skipped_as_copies": ", ".join(copies) or "none",
-        "rows_inserted": rows_inserted,
-        "new_data_range": backfill,
+        "new_data_range": f"{first}...{last}" if first else "none",
         "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rejected_lines": rejected,
+        "rejected": "; ".join(errors[:MAX_REPORTED_ERRORS]),
     }
-    yield dg.MaterializeResult(asset_key=KEYS["mentions"], metadata=summary)
-    yield dg.MaterializeResult(asset_key=KEYS["files"], metadata={"files_loaded": len(loaded)})
-    yield configured(KEYS["mentions"], [str(directory)])
-    yield dg.AssetCheckResult(
+    files_result = LoadResult(FILES_TABLE, rows_inserted=len(loaded))
+    files_result.metadata = {"files_loaded": len(loaded)}
+    return {"mentions": total, "files": files_result}
+
+
+def lines_parsed(outcome: LoadOutcome) -> dg.AssetCheckResult:
+    """WARN listing the export lines (file:line) that could not be parsed."""
+    metadata = outcome.results["mentions"].metadata
+    rejected, files = metadata["rejected_lines"], metadata["files_loaded"]
+    loaded = 0 if files == "none" else len(files.split(", "))
+    return dg.AssetCheckResult(
         check_name=CHECK_LINES,
-        asset_key=KEYS["mentions"],
-        passed=not errors,
+        asset_key=SOURCE.check_asset,
+        passed=not rejected,
         severity=dg.AssetCheckSeverity.WARN,
         description=(
-            f"{len(errors)} export line(s) rejected, the rest loaded: "
-            + "; ".join(errors[:MAX_REPORTED_ERRORS])
-            if errors
-            else f"every line of {len(loaded)} new file(s) parsed"
+            f"{rejected} export line(s) rejected, the rest loaded: {metadata['rejected']}"
+            if rejected
+            else f"every line of {loaded} new file(s) parsed"
         ),
-        metadata={"rejected_lines": len(errors), "window": window},
+        metadata={"rejected_lines": rejected, "window": outcome.window.label},
     )
+
+
+def check(directory: Path, config: Config) -> str:
+    return f"{len(discover(directory))} export file(s) in {directory}"
+
+
+SOURCE = Source(
+    name=NAME,
+    title="Mentions",
+    description="social-listening export files (CSV / NDJSON) from MENTIONS_DIR, each loaded once",
+    settings=(
+        Setting(
+            "MENTIONS_DIR",
+            "Folder the CSV / NDJSON exports are saved to (relative to the project root)",
+            required=True,
+        ),
+        Setting(
+            "SOV_BRAND", "Your brand as it appears in the exports (matched in dbt)", required=True
+        ),
+        Setting(
+            "SOV_COMPETITORS",
+            "Comma-separated competitors as they appear in the exports (matched in dbt)",
+            required=True,
+        ),
+    ),
+    tables=(
+        RawTable(
+            "mentions",
+            MENTIONS_TABLE,
+            MENTION_SCHEMA,
+            "one row per mention line of an export file",
+            Replace.KEYS,
+            keys=("_file_name",),
+        ),
+        RawTable(
+            "files",
+            FILES_TABLE,
+            FILE_SCHEMA,
+            "one row per loaded export file: checksum, rows, rejected lines, date range",
+            Replace.KEYS,
+            keys=("file_name",),
+        ),
+    ),
+    # The files decide what is loaded, whatever the window: nothing is re-pulled.
+    lookback=fixed_lookback(1),
+    connect=connect,
+    accounts=accounts,
+    extract=extract,
+    check=check,
+    checks=(
+        SourceCheck(
+            CHECK_LINES,
+            "WARN listing export lines (file:line) that could not be parsed; the rest of each "
+            "file loaded.",
+            lines_parsed,
+        ),
+    ),
+    load=load,
+    docs="docs/sources/mentions.md",
+)

@@ -24,6 +24,9 @@ from pipelines.warehouse.raw_loader import (
 )
 from sources.api_versions import Level, assess
 
+# The days a Replace.ACCOUNTS load replaces: all of them.
+ALL_TIME = Window(date(1970, 1, 1), date(9999, 12, 31))
+
 
 class ExtractionFailed(RuntimeError):
     """A source's extraction failed; nothing of it is loaded."""
@@ -97,16 +100,19 @@ def load(
     """Load a complete landing with each table's replace semantics.
 
     ``within`` limits a window-replaced table to part of the landing's window (``kpi replay`` of a
-    range); key- and whole-table-replaced tables are applied whole.
+    range); key-, account- and whole-table-replaced tables are applied whole, and so is a source's
+    own ``load``.
     """
     source = landing.source
+    if source.load is not None:
+        return source.load(con, landing, run_id)
     window = landing.window
     results: dict[str, LoadResult] = {}
     for table in source.tables:
         batches = landing.batches(table.name)
-        if table.replace is Replace.WINDOW:
-            part = window
-            if within is not None:
+        if table.replace in (Replace.WINDOW, Replace.ACCOUNTS):
+            part = window if table.replace is Replace.WINDOW else ALL_TIME
+            if within is not None and table.replace is Replace.WINDOW:
                 part = Window(max(window.start, within.start), min(window.end, within.end))
                 if part.start >= part.end:
                     continue

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from pipelines.connectors import google_ads, hubspot, meta_ads, stripe, zendesk
+from pipelines.connectors import (
+    content_costs,
+    google_ads,
+    hubspot,
+    linkedin,
+    marketing_costs,
+    mentions,
+    meta_ads,
+    meta_graph,
+    stripe,
+    wordpress,
+    zendesk,
+)
 from pipelines.connectors.framework import Source
 
 SOURCES: tuple[Source, ...] = (
@@ -11,6 +23,12 @@ SOURCES: tuple[Source, ...] = (
     stripe.SOURCE,
     hubspot.SOURCE,
     zendesk.SOURCE,
+    meta_graph.SOURCE,
+    linkedin.SOURCE,
+    mentions.SOURCE,
+    wordpress.SOURCE,
+    content_costs.SOURCE,
+    marketing_costs.SOURCE,
 )
 
 

@@ -5,12 +5,10 @@ from datetime import timedelta
 import dagster as dg
 
 from pipelines.connectors import (
-    content,
     fx,
     ga4,
     mailchimp,
     search_console,
-    social,
 )
 from pipelines.connectors.assets import LOOKBACK_TAG, PER_SOURCE
 from pipelines.connectors.registry import SOURCES
@@ -27,8 +25,6 @@ def lookback_days() -> int:
             fx.LOOKBACK_DAYS,
             mailchimp.lookback_days(),
             search_console.LOOKBACK_DAYS,
-            social.LOOKBACK_DAYS,
-            content.LOOKBACK_DAYS,
             *(s.lookback(s.config()) for s in SOURCES),
         ]
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +41,8 @@ class LoadResult:
     rows_inserted: int = 0
     added_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
+    # What a source's own load step reports beyond the counts (files skipped, lines rejected).
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
