@@ -69,7 +69,7 @@ EXPECTED_ASSETS = {
     "raw/mentions__files",
     "raw/wordpress__posts",
     "raw/wordpress__comments",
-    "raw/content__costs",
+    "raw/content_costs__costs",
     "staging/stg_ga4__pages",
     "staging/stg_ga4__page_leads",
     "staging/stg_meta_graph__page_insights",

@@ -27,6 +27,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.connectors.registry import SOURCES
 from pipelines.connectors.resources import GA4Resource
 from pipelines.definitions import defs
 from pipelines.defs.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
@@ -95,8 +96,21 @@ def env_example_names() -> set[str]:
     return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.M))
 
 
+# Every setting a source declares, by name: its declaration says whether it is secret.
+DECLARED = {setting.name: setting for source in SOURCES for setting in source.settings}
+
+
+def looks_secret(name: str) -> bool:
+    return SECRET_NAME.search(name) is not None and name not in NOT_SECRETS
+
+
 def secret_names(names: set[str]) -> set[str]:
-    return {n for n in names if SECRET_NAME.search(n) and n not in NOT_SECRETS}
+    """The sources' declared secrets, and the other settings (alerts, PostgreSQL) by name."""
+    return {n for n in names if (DECLARED[n].secret if n in DECLARED else looks_secret(n))}
+
+
+def test_every_declared_setting_that_looks_secret_is_declared_secret() -> None:
+    assert sorted(n for n, s in DECLARED.items() if looks_secret(n) != s.secret) == []
 
 
 def secret_values(name: str, value: str) -> set[str]:
@@ -180,6 +194,7 @@ def configured(tmp_path, monkeypatch) -> Iterator[tuple[EmulatorStack, dict[str,
     monkeypatch.setenv("KPI_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("KPI_PUBLISH_DIR", str(tmp_path / "published"))
     monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("KPI_LANDING_PATH", str(tmp_path / "landing"))
     # dbt's per-invocation artifacts and logs, here rather than in the shared dbt_project/target
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
     # both runs' days are recent enough for PageSpeed to measure (it skips older days)
@@ -287,8 +302,13 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
     )
     assert {"raw", "staging", "marts"} <= schemas
     on_disk = files_under(
-        tmp_path / "dbt-target", dagster_home, tmp_path / "reports", tmp_path / "published"
+        tmp_path / "dbt-target",
+        dagster_home,
+        tmp_path / "reports",
+        tmp_path / "published",
+        tmp_path / "landing",  # landed pages, manifests and the failed extractions' errors
     )
+    assert {"_manifest.json", ".parquet"} <= {p.name for p in on_disk} | {p.suffix for p in on_disk}
     assert {"dbt.log", "run_results.json"} <= {p.name for p in on_disk}  # dbt's, of the runs
     assert {".out", ".err"} <= {p.suffix for p in on_disk}  # the runs' compute logs
     # decoded leniently: Dagster's SQLite files and the compute logs are scanned as they are

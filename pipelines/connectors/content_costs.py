@@ -1,6 +1,6 @@
 """Content costs: the editable production-cost file, one line per content piece.
 
-raw.content__costs  CONTENT_COSTS_FILE (url, cost, currency[, published_date, title]), whole
+raw.content_costs__costs  CONTENT_COSTS_FILE (url, cost, currency[, published_date, title]), whole
 
 Not data of a day: the whole file replaces the table whatever the window. A line that cannot be
 parsed is left out and named by the ``cost_lines_parsed`` check (content ROI would overstate).
@@ -112,7 +112,7 @@ SOURCE = Source(
     tables=(
         RawTable(
             "costs",
-            "raw.content__costs",
+            "raw.content_costs__costs",
             COST_SCHEMA,
             "production cost per content piece, rewritten whole on every run",
             Replace.ACCOUNTS,

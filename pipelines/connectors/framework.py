@@ -235,7 +235,7 @@ class Source:
     extract: Extract
     check: Callable[[Any, Config], str]
     api_version: VersionedApi | None = None
-    personal_data: bool = False  # landed files hold personal data: KPI_LANDING_KEEP_<NAME> opt-out
+    personal_data: bool = False  # its landed files hold personal data (see KPI_LANDING_DISCARD)
     checks: tuple[SourceCheck, ...] = ()
     docs: str = ""  # docs/sources/<page>.md
     # The table whose asset carries the source's checks (the first table by default).

@@ -1,5 +1,5 @@
 with source as (
-    {{ source_or_empty('content_costs', 'content__costs', {
+    {{ source_or_empty('content_costs', 'content_costs__costs', {
         'url': 'varchar', 'cost': 'decimal(18, 2)', 'currency': 'varchar',
         'published_date': 'date', 'title': 'varchar', 'line': 'bigint',
         '_loaded_at': 'timestamp'}) }}
