@@ -2,7 +2,7 @@
 
 A connector registers a :class:`FaultTarget`: how to pull a fixed window from its emulator and load
 it into its raw table, and the shape of its own throttle, quota and schema-drift faults. The suite
-(tests/test_faults.py) runs every scenario against every target and prints a summary table.
+(tests/connectors/test_faults.py) runs every scenario against every target and prints a summary table.
 """
 
 from __future__ import annotations
@@ -217,5 +217,5 @@ ROWS_LOST_NOTE = (
     "rows lost: rows of the clean load missing afterwards. After a fatal fault it is 0 by",
     "construction (the window is pulled in full before the write transaction opens, so a failing",
     "pull never writes); that an interrupted write keeps the old rows is proven by",
-    "tests/test_raw_loader.py and tests/test_postgres_warehouse.py (failed inserts, killed processes).",
+    "tests/warehouse/test_raw_loader.py and tests/warehouse/test_postgres_warehouse.py (failed inserts, killed processes).",
 )

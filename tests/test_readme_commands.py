@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.documented_commands import ROOT, documented_commands, fresh_clone, user_env
-from tests.test_cli import make_kpi_values
+from tests.surfaces.test_cli import make_kpi_values
 
 KPI_SQL = (
     ".venv/bin/kpi sql \"select * from marts.kpi_values where grain = 'month' and segment = 'all'\""
@@ -52,19 +52,20 @@ class Covered:
 
 
 UI = Covered(
-    "tests/test_ui.py", "test_the_documented_ui_loads_every_definition_without_the_venv_on_path"
+    "tests/surfaces/test_ui.py",
+    "test_the_documented_ui_loads_every_definition_without_the_venv_on_path",
 )
 RUN_CONTRACT = Covered(
-    "tests/test_run_contract.py", "test_two_run_contract_commands_at_once_both_finish"
+    "tests/defs/test_run_contract.py", "test_two_run_contract_commands_at_once_both_finish"
 )
 INSTALL = Covered(
-    "tests/test_deploy_security.py",
+    "tests/surfaces/test_deploy_security.py",
     "test_the_systemd_units_match_the_documented_install",
     "root-only steps on a server: the test checks the units, users, paths and the env file the "
     "steps create agree, and that systemd accepts the units",
 )
 CADDY = Covered(
-    "tests/test_deploy_security.py",
+    "tests/surfaces/test_deploy_security.py",
     "test_the_caddy_recipe_asks_for_a_password_and_proxies_both_views",
     "the test starts Caddy with deploy/Caddyfile (validated first) and logs in",
 )
@@ -92,11 +93,12 @@ COVERED: dict[str, Covered] = {
     ),
     "scripts/test": Covered(".ci/run", "scripts/test", "CI runs it"),
     ".venv/bin/kpi ui": Covered(
-        "tests/test_ui.py", "test_kpi_ui_as_documented_starts_the_venvs_dagster_dev"
+        "tests/surfaces/test_ui.py", "test_kpi_ui_as_documented_starts_the_venvs_dagster_dev"
     ),
     "DAGSTER_HOME=$PWD .venv/bin/dagster dev -m pipelines.definitions": UI,
     "DAGSTER_HOME=$PWD .venv/bin/dagster-daemon run -m pipelines.definitions": Covered(
-        "tests/test_ui.py", "test_the_documented_daemon_runs_the_sensor_without_the_venv_on_path"
+        "tests/surfaces/test_ui.py",
+        "test_the_documented_daemon_runs_the_sensor_without_the_venv_on_path",
     ),
     "DAGSTER_HOME=$PWD .venv/bin/dagster asset materialize -m pipelines.definitions "
     "--select '*' --partition-range 2025-01-01...2025-01-31": RUN_CONTRACT,
@@ -124,14 +126,14 @@ COVERED: dict[str, Covered] = {
     "sudo systemctl enable --now kpi-dagster-webserver-readonly": INSTALL,
     "sudo systemctl reload caddy": CADDY,
     ".venv/bin/kpi metrics paid_ads.cpc --by campaign --grain quarter": Covered(
-        "tests/test_semantic_layer.py",
+        "tests/surfaces/test_semantic_layer.py",
         "test_kpi_metrics_answers_cost_per_click_by_campaign_by_quarter",
         "needs a warehouse with paid ads: the test builds one from the emulators",
     ),
     ".venv/bin/kpi replay stripe --range 2026-01-01...2026-01-31": REPLAY,
     ".venv/bin/kpi replay all --range 2026-01-01...2026-01-31 --raw-only": REPLAY,
     ".venv/bin/python -m pipelines.semantic_layer": Covered(
-        "tests/test_semantic_layer.py",
+        "tests/surfaces/test_semantic_layer.py",
         "test_the_committed_semantic_layer_is_the_generators_output",
         "the test compares the committed file with what the command writes",
     ),

@@ -87,7 +87,7 @@ def configured_settings(stack: EmulatorStack) -> dict[str, str]:
         "KPI_ALERT_SMTP_PASSWORD": "smtp-Pa55word-kpi",
         "KPI_ALERT_SMTP_TO": "team@kpidemo.example",
         # set in the environment of the DuckDB run too: nothing may echo it (PostgreSQL-target
-        # redaction is tested in tests/test_postgres_warehouse.py)
+        # redaction is tested in tests/warehouse/test_postgres_warehouse.py)
         "PGPASSWORD": "pg-Pa55word-kpi",
     }
 

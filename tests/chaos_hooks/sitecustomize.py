@@ -1,4 +1,4 @@
-"""Test-only: pause a pipeline process at one stage so tests/test_chaos.py can kill it there.
+"""Test-only: pause a pipeline process at one stage so tests/defs/test_chaos.py can kill it there.
 
 On ``PYTHONPATH`` of the killed run only (never imported by the pipeline itself). With
 ``KPI_CHAOS_STAGE`` set, the process wraps one function of that stage; when the run gets there it

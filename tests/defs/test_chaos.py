@@ -37,9 +37,9 @@ from pipelines.lib.partitions import WAREHOUSE_POOL
 from sources.emulators.stack import build_stack
 from tests.e2e import query
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
-HOOKS = Path(__file__).resolve().parent / "chaos_hooks"
+HOOKS = Path(__file__).resolve().parents[1] / "chaos_hooks"
 WINDOW = "2025-03-01...2025-03-02"
 KPI_VALUES = "select * from marts.kpi_values order by all"
 # Generous: these are bounds on a hang (a run stuck behind a dead run's slot), not timings.

@@ -397,7 +397,7 @@ def test_reconciliation_check_reports_the_month_and_both_revenues(warehouse) -> 
 
 def test_rerunning_part_of_the_range_gives_identical_raw_tables(warehouse) -> None:
     """Stripe replaces the window, HubSpot and Zendesk upsert by id: a re-run changes nothing
-    (the dbt side of re-runs is covered by tests/test_end_to_end.py)."""
+    (the dbt side of re-runs is covered by tests/end_to_end/test_end_to_end.py)."""
     database, stack, _ = warehouse
     tables = [
         "select * exclude (_loaded_at, _source_run_id, synced_at) from raw.stripe__sync_days order by all"

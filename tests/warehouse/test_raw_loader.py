@@ -21,7 +21,7 @@ from sources.http import SchemaError
 
 TABLE = "raw.ga4__traffic"
 USERS = "raw.ga4__users"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MARCH = [date(2025, 3, d) for d in range(1, 8)]  # 2025-03-01 .. 2025-03-07
 
 

@@ -25,7 +25,7 @@ from pipelines.warehouse.resource import WarehouseResource
 from tests.e2e import run_dbt
 from tests.test_docs import python_mart_ddl
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Names that say personal data (checked on every column that is not a number: a count such as
 # `emails_sent` is not personal data, an e-mail address or a birth date is).

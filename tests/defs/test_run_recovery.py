@@ -37,7 +37,7 @@ from pipelines.defs.run_recovery import (
 )
 from pipelines.lib.partitions import WAREHOUSE_POOL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 

@@ -38,7 +38,7 @@ from tools.pg_local import LocalPostgres, remove, start_local_postgres
 
 TABLE = "raw.ga4__traffic"
 MARCH = [date(2025, 3, d) for d in range(1, 8)]
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

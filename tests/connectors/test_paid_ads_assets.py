@@ -59,9 +59,7 @@ def test_a_header_without_the_required_columns_is_rejected() -> None:
 
 
 def test_the_shipped_demo_costs_file_is_valid() -> None:
-    rows = parse_costs_csv(
-        (Path(__file__).parent.parent / "config/marketing_costs.csv").read_text()
-    )
+    rows = parse_costs_csv((Path(__file__).parents[2] / "config/marketing_costs.csv").read_text())
     assert {r["currency"] for r in rows} >= {"USD", "EUR"}
 
 

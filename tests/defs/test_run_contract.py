@@ -1,6 +1,6 @@
 """The run contract: an unconfigured source, and two run-contract commands started at once.
 
-Kept apart from tests/test_end_to_end.py (which shares one warehouse per module) so pytest-xdist
+Kept apart from tests/end_to_end/test_end_to_end.py (which shares one warehouse per module) so pytest-xdist
 can run these long, self-contained runs on the other worker.
 """
 
@@ -25,7 +25,7 @@ from sources.emulators.server import Fault
 from sources.emulators.stack import build_stack
 from tests.e2e import query
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch) -> None:

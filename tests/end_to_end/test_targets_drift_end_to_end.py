@@ -38,7 +38,7 @@ from sources.emulators.stack import DEMO_PROPERTIES, EmulatorStack, build_stack
 from tests.e2e import materialize_window, query, run_dbt
 from tests.receivers import WebhookReceiver
 
-TARGETS_FILE = Path(__file__).resolve().parent.parent / "config" / "targets.yml"
+TARGETS_FILE = Path(__file__).resolve().parents[2] / "config" / "targets.yml"
 START, END = date(2025, 10, 1), date(2025, 11, 12)  # the demo company's two properties
 OUTAGE = date(2025, 11, 10)
 TODAY = "2025-12-01"  # nothing in the window is provisional any more

@@ -371,7 +371,7 @@ def test_every_mart_column_is_described_in_the_dbt_docs(warehouse) -> None:
 
 def test_every_analyst_guide_query_runs(warehouse) -> None:
     database, _ = warehouse
-    guide = (Path(__file__).resolve().parent.parent / "docs" / "analyst-guide.md").read_text()
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "analyst-guide.md").read_text()
     queries = re.findall(r"```sql\n(.*?)```", guide, re.S)
     assert len(queries) >= 10
     with duckdb.connect(str(database.parent / "published" / "marts.duckdb"), read_only=True) as con:

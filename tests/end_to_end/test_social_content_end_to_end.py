@@ -4,7 +4,7 @@ A 10-day range is materialized in-process with every social/content source confi
 KPI values are computed here, independently, from the synthetic company the emulators serve, and
 compared at day, week and month grain for segment 'all' and a few breakdowns. The dbt unit tests
 of the period models (reach, follower growth, distinct pieces) run with every other unit test in
-tests/test_end_to_end.py::test_every_dbt_unit_test_runs_and_passes.
+tests/end_to_end/test_end_to_end.py::test_every_dbt_unit_test_runs_and_passes.
 """
 
 from __future__ import annotations

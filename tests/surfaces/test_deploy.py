@@ -13,7 +13,7 @@ import dagster as dg
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def procfile() -> dict[str, str]:

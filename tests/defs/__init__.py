@@ -1,0 +1,1 @@
+"""Dagster definitions (pipelines/defs): the graph, dbt, the run contract, recovery."""

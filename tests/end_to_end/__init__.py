@@ -1,0 +1,1 @@
+"""End to end: emulators -> raw -> dbt -> kpi_values, per channel."""

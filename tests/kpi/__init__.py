@@ -1,0 +1,1 @@
+"""The KPI rules (pipelines/kpi)."""

@@ -1,0 +1,1 @@
+"""API clients (sources/): parsing real-format pages, paging, retries."""

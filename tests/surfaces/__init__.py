@@ -1,0 +1,1 @@
+"""Surfaces: the CLI, dashboard, UI, published data, semantic layer, deployment."""

@@ -1,0 +1,1 @@
+"""Warehouse I/O (pipelines/warehouse): raw loaders on DuckDB and PostgreSQL."""
