@@ -21,6 +21,7 @@ from pipelines.marketing_costs import marketing_costs
 from pipelines.mentions import mentions_raw
 from pipelines.meta_ads import meta_ads_raw
 from pipelines.pagespeed import pagespeed_raw
+from pipelines.partitions import plan_runs_as_ranges
 from pipelines.publish import build_publish_asset, build_scorecard_asset
 from pipelines.reconciliation import ga4_revenue_reconciles_with_stripe
 from pipelines.resources import (
@@ -53,6 +54,7 @@ from pipelines.zendesk import zendesk_raw
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 
 warn_about_exposed_secret_files()  # a `.env` or key file other users can read: say so at start-up
+plan_runs_as_ranges()  # runs created here (the CLI's run contract) plan each asset once, not per day
 
 defs = dg.Definitions(
     assets=[

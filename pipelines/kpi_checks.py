@@ -19,7 +19,7 @@ import duckdb
 from pipelines.catalog import Kpi, load_catalog
 from pipelines.drift import METHOD, DriftDay, DriftParams, evaluate_series, worst_day
 from pipelines.explain import drift_explanation, target_explanation
-from pipelines.partitions import WAREHOUSE_POOL
+from pipelines.partitions import WAREHOUSE_POOL, run_window
 from pipelines.resources import WarehouseResource
 from pipelines.target_rules import EARLY_DAYS, StatusRow, TargetDay, evaluate_targets, worst
 from pipelines.targets import period_label
@@ -53,16 +53,10 @@ def check_name(kpi_id: str, kind: str) -> str:
     return f"{kpi_id.replace('.', '__')}__{kind}"
 
 
-def run_window(context: dg.AssetCheckExecutionContext) -> tuple[date, date] | None:
+def checked_days(context: dg.AssetCheckExecutionContext) -> tuple[date, date] | None:
     """The run's partition window (inclusive), from its tags; None for an unpartitioned run."""
-    tags = context.run.tags
-    start = tags.get("dagster/asset_partition_range_start")
-    end = tags.get("dagster/asset_partition_range_end")
-    if start and end:
-        return date.fromisoformat(start), date.fromisoformat(end)
-    if key := tags.get("dagster/partition"):
-        return date.fromisoformat(key), date.fromisoformat(key)
-    return None
+    window = run_window(context.run.tags)
+    return None if window is None else (window[0], window[1] - timedelta(days=1))
 
 
 def source_lookbacks(context: dg.AssetCheckExecutionContext) -> dict[str, int]:
@@ -399,7 +393,7 @@ def kpi_checks(
     today = monitoring.current_day()
     lookbacks = source_lookbacks(context)
     with warehouse.connect() as con:
-        window = run_window(context)
+        window = checked_days(context)
         if window is None:  # unpartitioned run: the latest day with data
             (last,) = _query(
                 con, "select max(period_start) from marts.kpi_values where grain = 'day'", []
