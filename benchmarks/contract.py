@@ -17,6 +17,7 @@ import dagster as dg
 
 from benchmarks.floor import DBT_DIR
 from benchmarks.pipeline import step_seconds
+from pipelines.partitions import PLANNED_RANGES_ENV
 from pipelines.settings import PROJECT_ROOT
 from pipelines.venv_tools import dbt_executable, venv_tool
 
@@ -139,7 +140,11 @@ def dbt_node_seconds(target_dir: Path, since: float) -> tuple[float, float]:
 
 def floor_env(directory: Path) -> dict[str, str]:
     """Settings of the trivial pipeline floor (benchmarks/floor), its dbt manifest prepared."""
-    env = {**os.environ, "FLOOR_DUCKDB_PATH": str(directory / "floor.duckdb")}
+    env = {
+        **os.environ,
+        "FLOOR_DUCKDB_PATH": str(directory / "floor.duckdb"),
+        PLANNED_RANGES_ENV: "true",  # as the project runs
+    }
     subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_DIR)],
         cwd=DBT_DIR,
