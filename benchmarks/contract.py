@@ -71,6 +71,7 @@ def run_contract(
     ]
     run_env = {**env, "DAGSTER_HOME": str(home), "PYTHONWARNINGS": "ignore"}
     started = time.time()
+    seen_start = 0.0  # when RUN_START was printed (if the process is killed before storing it)
     with (
         log.open("a") as out,
         subprocess.Popen(
@@ -87,6 +88,7 @@ def run_contract(
         for line in process.stdout:
             out.write(line)
             if stop_at_start and f" - {RUN_START} - " in line:
+                seen_start = time.time()
                 process.kill()
                 break
         process.wait()
@@ -95,18 +97,21 @@ def run_contract(
         raise RuntimeError(
             f"{module} {first}..{last} failed (exit {process.returncode}); see {log}"
         )
-    return read_run(home, started, 0.0 if stop_at_start else ended - started)
+    return read_run(home, started, 0.0 if stop_at_start else ended - started, seen_start)
 
 
-def read_run(home: Path, started: float, wall: float) -> ContractRun:
+def read_run(home: Path, started: float, wall: float, seen_start: float = 0.0) -> ContractRun:
     """The newest run of the instance at ``home``: start-up, steps and events."""
     with dg.DagsterInstance.from_config(str(home)) as instance:
         (run,) = instance.get_runs(limit=1)
         entries = instance.all_logs(run.run_id)
         run_start = next(
-            e.timestamp
-            for e in entries
-            if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_START
+            (
+                e.timestamp
+                for e in entries
+                if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_START
+            ),
+            seen_start,
         )
         result = ContractRun(
             startup=run_start - started, wall=wall, steps=step_seconds(instance, run.run_id)
