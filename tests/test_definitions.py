@@ -190,6 +190,11 @@ def test_the_daily_job_and_the_cli_take_every_asset_in_one_partition_range_run()
     assert defs.get_repository_def().get_implicit_job_def_for_assets(
         list(graph.get_all_asset_keys())
     )
+    # partitioned and unpartitioned dbt models stay one step: one `dbt build` per run
+    dbt_nodes = [
+        node.name for node in job.graph.nodes if "dbt" in node.definition.required_resource_keys
+    ]
+    assert dbt_nodes == ["kpi_dbt_models"]
 
 
 def test_dbt_tests_are_asset_checks() -> None:
