@@ -3,7 +3,8 @@
 One ``dbt build`` step for every model, but only the incremental models (the windowed facts and
 ``kpi_values``) are daily-partitioned in Dagster: a run over a window records which of their days
 it rebuilt. Views and tables rebuilt in full are unpartitioned, so a 90-day run records them once,
-not 90 times (decision in docs/decisions.md: "Only windowed dbt models are partitioned").
+not 90 times (docs/decisions.md: "Only windowed dbt models are partitioned; a run plans each
+asset once").
 
 The manifest is prepared ahead of time (``kpi prepare`` or ``dbt parse``), never at import in a
 deployed process; under ``dagster dev`` it is refreshed automatically. dagster-dbt gives every

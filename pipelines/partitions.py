@@ -19,7 +19,8 @@ single_run_backfill = dg.BackfillPolicy.single_run()
 # asset carrying the run's partition range, instead of one per asset per day: on SQLite the
 # per-day events made a 90-day run spend minutes before RUN_START (docs/performance.md). The
 # price, stated by Dagster: when such a run fails, its days are not marked failed in the UI
-# (the run is, and the run-failure alerts fire). See decision "Planned events as ranges".
+# (the run is, and the run-health alerts fire). Decision "Only windowed dbt models are
+# partitioned; a run plans each asset once" in docs/decisions.md.
 PLANNED_RANGES_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 
 

@@ -123,8 +123,7 @@ def build_scorecard_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefiniti
         group_name="published",
         kinds={"html"},
         deps=list(mart_keys),
-        # The whole file set is rewritten by any run: not data of a day, so unpartitioned (one
-        # event per run). The backfill policy lets a partition-range run (the CLI's) select it.
+        # unpartitioned and single-run, as published/marts above
         backfill_policy=single_run_backfill,
         pool=WAREHOUSE_POOL,
         description="Self-contained interactive KPI dashboard (data/reports/scorecard.html, plus "
