@@ -1,8 +1,10 @@
-"""Benchmark report: ingestion throughput, incremental cost, end-to-end backfill.
+"""Benchmark report: start-up, ingestion throughput, incremental cost, end-to-end backfill, each
+against the targets of issue 15 where it has one.
 
-    .venv/bin/python -m benchmarks.run                 # full report (an hour or more)
-    .venv/bin/python -m benchmarks.run --quick         # smaller sizes, a smoke run
-    .venv/bin/python -m benchmarks.run --sections e2e  # one section (ingest, incremental, e2e)
+    .venv/bin/python -m benchmarks.run                     # full report (an hour or more)
+    .venv/bin/python -m benchmarks.run --quick             # smaller sizes, a smoke run
+    .venv/bin/python -m benchmarks.run --sections startup  # one section (startup, ingest,
+                                                           # contract, incremental, e2e)
 
 Run it on a quiet machine: every number is wall-clock time.
 """
@@ -20,8 +22,20 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.pipeline import StageTimes, backfill, emulators, run_pipeline
+from benchmarks.contract import (
+    ContractRun,
+    dbt_node_seconds,
+    floor_env,
+    fresh_home,
+    run_contract,
+)
+from benchmarks.floor import DBT_DIR as FLOOR_DBT_DIR
+from benchmarks.pipeline import DBT_STEP, StageTimes, backfill, emulators, run_pipeline
+from pipelines.defs.dbt import DBT_PROJECT_DIR
 from pipelines.demo import DEMO_DAYS
+from pipelines.lib.partitions import PLANNED_RANGES_ENV
+
+FLOOR_DAYS = 31  # the trivial pipeline's window (issue 15)
 
 
 def ingest(method: str, rows: int, out: Path) -> dict:
@@ -109,11 +123,152 @@ def end_to_end(args: argparse.Namespace, out: Path, settings: dict[str, str]) ->
     )
 
 
+def verdict(ratio: float, goal: float) -> str:
+    return f"{ratio:.2f}x (goal <= {goal:g}x): {'met' if ratio <= goal else 'NOT met'}"
+
+
+def project_env(out: Path, settings: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a run-contract process of the project, its files under ``out``."""
+    return {
+        **os.environ,
+        **(settings or {}),
+        "KPI_DUCKDB_PATH": str(out / "contract.duckdb"),
+        "KPI_PUBLISH_DIR": str(out / "contract-published"),
+        "KPI_REPORTS_DIR": str(out / "contract-reports"),
+        "KPI_START_DATE": os.environ.get("KPI_START_DATE", "2024-01-01"),
+        # the project turns it on itself (pipelines.lib.partitions); set here for the trivial
+        # location too, so both start the same Dagster and only the code location differs
+        PLANNED_RANGES_ENV: "true",
+    }
+
+
+def startup(args: argparse.Namespace, out: Path) -> None:
+    """Process start -> RUN_START of the run contract, the project vs a trivial location, for a
+    1-day and a long window (each process is stopped at RUN_START: start-up only)."""
+    yesterday = date.today() - timedelta(days=1)
+    long_first = yesterday - timedelta(days=args.e2e_days - 1)
+    print(
+        "\n0. Start-up: `dagster asset materialize ... --partition-range`, process start -> "
+        "RUN_START"
+    )
+    env = project_env(out)
+    seconds: dict[tuple[str, int], ContractRun] = {}
+    for name, module in (
+        ("trivial", "benchmarks.trivial_location"),
+        ("project", "pipelines.definitions"),
+    ):
+        for first in (yesterday, long_first):
+            days = (yesterday - first).days + 1
+            runs = [
+                run_contract(
+                    module,
+                    first,
+                    yesterday,
+                    env,
+                    fresh_home(out / "startup-home", env),
+                    out / "startup.log",
+                    stop_at_start=True,
+                )
+                for _ in range(args.repeat)
+            ]
+            best = min(runs, key=lambda r: r.startup)
+            seconds[(name, days)] = best
+            print(
+                f"   {name:8} {days:>3} days: "
+                + ", ".join(f"{r.startup:.2f}" for r in runs)
+                + f" s (best kept); {best.planned} materialization-planned events"
+            )
+    long = args.e2e_days
+    print(
+        f"   project / trivial at {long} days = "
+        + verdict(seconds[("project", long)].startup / seconds[("trivial", long)].startup, 3)
+    )
+    print(
+        f"   project {long} days / 1 day = "
+        + verdict(seconds[("project", long)].startup / seconds[("project", 1)].startup, 1)
+        + " (flat in the window)"
+    )
+
+
+def report_contract_run(
+    name: str, run: ContractRun, nodes: tuple[float, float], dbt_step_key: str = DBT_STEP
+) -> None:
+    dbt_step = run.steps.get(dbt_step_key, 0.0)
+    print(
+        f"   {name}: wall {run.wall:.2f} s, start-up {run.startup:.2f} s, "
+        f"{run.materializations} materialization events ({run.planned} planned)"
+    )
+    if dbt_step:
+        print(
+            f"      dbt step {dbt_step:.2f} s; dbt's own node time {nodes[0]:.2f} s, dbt's "
+            f"elapsed {nodes[1]:.2f} s; step / node time = {verdict(dbt_step / nodes[0], 1.5)}"
+        )
+    slowest = sorted(run.steps.items(), key=lambda kv: -kv[1])[:6]
+    print("      slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
+
+
+def contract(args: argparse.Namespace, out: Path, settings: dict[str, str]) -> None:
+    """Whole runs through the run contract: the trivial pipeline floor, the demo's backfill of
+    every source, then the daily run (yesterday plus the lookback) on the warehouse it built."""
+    from pipelines.defs.schedules import lookback_days
+
+    yesterday = date.today() - timedelta(days=1)
+    print("\n3. Whole runs through the run contract (own process, fresh Dagster instance)")
+    env = floor_env(out)
+    since = time.time()
+    floor = run_contract(
+        "benchmarks.floor.definitions",
+        yesterday - timedelta(days=FLOOR_DAYS - 1),
+        yesterday,
+        env,
+        fresh_home(out / "floor-home", env),
+        out / "floor.log",
+    )
+    report_contract_run(
+        f"trivial pipeline floor ({FLOOR_DAYS} days: one Python asset, one incremental dbt "
+        "model, one dbt test)",
+        floor,
+        dbt_node_seconds(FLOOR_DBT_DIR / "target", since),
+        "floor_dbt",
+    )
+    env = project_env(out, settings)
+    home = fresh_home(out / "contract-home", env)
+    since = time.time()
+    first = yesterday - timedelta(days=args.e2e_days - 1)
+    backfill_run = run_contract(
+        "pipelines.definitions", first, yesterday, env, home, out / "contract.log"
+    )
+    report_contract_run(
+        f"demo backfill, every source, {first} .. {yesterday} ({args.e2e_days} days)",
+        backfill_run,
+        dbt_node_seconds(DBT_PROJECT_DIR / "target", since),
+    )
+    print(f"      backfill / floor = {verdict(backfill_run.wall / floor.wall, 6)}")
+    lookback = lookback_days()
+    since = time.time()
+    daily = run_contract(
+        "pipelines.definitions",
+        yesterday - timedelta(days=lookback - 1),
+        yesterday,
+        env,
+        home,
+        out / "contract.log",
+    )
+    report_contract_run(
+        f"daily run (yesterday + {lookback}-day lookback) on that warehouse",
+        daily,
+        dbt_node_seconds(DBT_PROJECT_DIR / "target", since),
+    )
+    print(f"      daily / floor = {verdict(daily.wall / floor.wall, 3)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument(
-        "--sections", default="ingest,incremental,e2e", help="comma-separated subset to run"
+        "--sections",
+        default="startup,ingest,contract,incremental,e2e",
+        help="comma-separated subset to run",
     )
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument(
@@ -142,10 +297,14 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
+        if "startup" in sections:
+            startup(args, out)
         if "ingest" in sections:
             ingestion(args, out)
-        if sections & {"incremental", "e2e"}:
+        if sections & {"contract", "incremental", "e2e"}:
             with emulators(out / "emulators") as settings:
+                if "contract" in sections:
+                    contract(args, out, settings)
                 if "e2e" in sections:
                     end_to_end(args, out, settings)
                 if "incremental" in sections:

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.lib.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill
+from pipelines.lib.partitions import WAREHOUSE_POOL, single_run_backfill
 from pipelines.lib.settings import PROJECT_ROOT, env
 from pipelines.scorecard import write_scorecard, write_scorecard_from
 from pipelines.warehouse.resource import WarehouseResource
@@ -79,7 +79,8 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         group_name="published",
         kinds={"duckdb", "parquet"},
         deps=list(mart_keys),
-        partitions_def=daily_partitions,
+        # The whole file set is rewritten by any run: not data of a day, so unpartitioned (one
+        # event per run). The backfill policy lets a partition-range run (the CLI's) select it.
         backfill_policy=single_run_backfill,
         pool=WAREHOUSE_POOL,
         description="Read-only copy of the marts (data/marts.duckdb) and Parquet files "
@@ -122,7 +123,7 @@ def build_scorecard_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefiniti
         group_name="published",
         kinds={"html"},
         deps=list(mart_keys),
-        partitions_def=daily_partitions,
+        # unpartitioned and single-run, as published/marts above
         backfill_policy=single_run_backfill,
         pool=WAREHOUSE_POOL,
         description="Self-contained interactive KPI dashboard (data/reports/scorecard.html, plus "

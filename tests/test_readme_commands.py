@@ -80,6 +80,7 @@ NOT_RUN: dict[str, str] = {
     ".venv/bin/pip install -e '.[bench]'": "installs dlt from the package registry into the venv",
     ".venv/bin/python -m benchmarks.run": BENCHMARK,
     ".venv/bin/python -m benchmarks.run --sections e2e": BENCHMARK,
+    ".venv/bin/python -m benchmarks.run --sections startup,contract": BENCHMARK,
     ".venv/bin/python -m benchmarks.run --quick": BENCHMARK,
     ".venv/bin/python -m benchmarks.dashboard": BENCHMARK,
     ".venv/bin/python -m benchmarks.dashboard --warehouse data/warehouse.duckdb": BENCHMARK,

@@ -1,5 +1,11 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts -> kpi_values.
 
+One ``dbt build`` step for every model, but only the incremental models (the windowed facts and
+``kpi_values``) are daily-partitioned in Dagster: a run over a window records which of their days
+it rebuilt. Views and tables rebuilt in full are unpartitioned, so a 90-day run records them once,
+not 90 times (docs/decisions.md: "Only windowed dbt models are partitioned; a run plans each
+asset once").
+
 The manifest is prepared ahead of time (``kpi prepare`` or ``dbt parse``), never at import in a
 deployed process; under ``dagster dev`` it is refreshed automatically. dagster-dbt gives every
 invocation its own target folder (~14 MB each); only the newest ``KEEP_INVOCATIONS`` are kept.
@@ -19,8 +25,8 @@ from pipelines.lib.partitions import (
     WAREHOUSE_POOL,
     daily_partitions,
     dbt_window_vars,
+    run_window,
     single_run_backfill,
-    window_dates,
 )
 from pipelines.lib.progress import dbt_models_progress
 from pipelines.lib.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt
@@ -55,20 +61,36 @@ class KpiDbtTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn") or []
         return fqn[1] if len(fqn) > 2 else "dbt"
 
+    def get_partitions_def(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.PartitionsDefinition | None:
+        """Daily partitions for the models that rebuild only the run's window."""
+        return daily_partitions if is_windowed(dbt_resource_props) else None
+
+
+def is_windowed(dbt_resource_props: Mapping[str, Any]) -> bool:
+    """An incremental model: its pre-hook deletes the window's rows and it rebuilds only those.
+    Views and tables are rebuilt in full by every run, whatever its window."""
+    config = dbt_resource_props.get("config") or {}
+    return dbt_resource_props["resource_type"] == "model" and (
+        config.get("materialized") == "incremental"
+    )
+
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=KpiDbtTranslator(),
-    partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     pool=WAREHOUSE_POOL,
     exclude="resource_type:unit_test",
 )
 def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """``dbt build`` for the partition window: models rebuild only the periods it touches."""
-    start, end = window_dates(context)
-    args = ["build", "--vars", json.dumps(dbt_window_vars(start, end))]
+    """``dbt build`` for the run's window: incremental models rebuild only the periods it touches
+    (an unpartitioned run, e.g. views only, has no window: every date)."""
+    args = ["build"]
+    if (window := run_window(context.run.tags)) is not None:
+        args += ["--vars", json.dumps(dbt_window_vars(*window))]
     invocation = dbt.cli(args, context=context)
     yield from dbt_models_progress(context, invocation.stream())
     prune_invocation_folders(invocation.target_path.parent)

@@ -23,7 +23,7 @@ from pipelines.kpi.drift import METHOD, DriftDay, DriftParams, evaluate_series, 
 from pipelines.kpi.explain import drift_explanation, target_explanation
 from pipelines.kpi.target_rules import EARLY_DAYS, StatusRow, TargetDay, evaluate_targets, worst
 from pipelines.kpi.targets import period_label
-from pipelines.lib.partitions import WAREHOUSE_POOL
+from pipelines.lib.partitions import WAREHOUSE_POOL, run_window
 from pipelines.warehouse.connection import MISSING_RELATION
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -55,16 +55,10 @@ def check_name(kpi_id: str, kind: str) -> str:
     return f"{kpi_id.replace('.', '__')}__{kind}"
 
 
-def run_window(context: dg.AssetCheckExecutionContext) -> tuple[date, date] | None:
+def checked_days(context: dg.AssetCheckExecutionContext) -> tuple[date, date] | None:
     """The run's partition window (inclusive), from its tags; None for an unpartitioned run."""
-    tags = context.run.tags
-    start = tags.get("dagster/asset_partition_range_start")
-    end = tags.get("dagster/asset_partition_range_end")
-    if start and end:
-        return date.fromisoformat(start), date.fromisoformat(end)
-    if key := tags.get("dagster/partition"):
-        return date.fromisoformat(key), date.fromisoformat(key)
-    return None
+    window = run_window(context.run.tags)
+    return None if window is None else (window[0], window[1] - timedelta(days=1))
 
 
 def source_lookbacks(context: dg.AssetCheckExecutionContext) -> dict[str, int]:
@@ -406,7 +400,7 @@ def kpi_checks(
     today = monitoring.current_day()
     lookbacks = source_lookbacks(context)
     with warehouse.connect() as con:
-        window = run_window(context)
+        window = checked_days(context)
         if window is None:  # unpartitioned run: the latest day with data
             (last,) = _query(
                 con, "select max(period_start) from marts.kpi_values where grain = 'day'", []

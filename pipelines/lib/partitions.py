@@ -1,7 +1,9 @@
-"""One daily partitioning for every asset, and the single-run backfill policy."""
+"""The daily partitioning, the single-run backfill policy and a run's window."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 import dagster as dg
@@ -13,6 +15,20 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=start_date().isoforma
 # A backfill of any range is one run: each asset gets the whole window at once.
 single_run_backfill = dg.BackfillPolicy.single_run()
 
+# Dagster's switch (read when a run is created) for one ASSET_MATERIALIZATION_PLANNED event per
+# asset carrying the run's partition range, instead of one per asset per day: on SQLite the
+# per-day events made a 90-day run spend minutes before RUN_START (docs/performance.md). The
+# price, stated by Dagster: when such a run fails, its days are not marked failed in the UI
+# (the run is, and the run-health alerts fire). Decision "Only windowed dbt models are
+# partitioned; a run plans each asset once" in docs/decisions.md.
+PLANNED_RANGES_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+
+
+def plan_runs_as_ranges() -> None:
+    """Turn the switch on for runs created in this process (unless set explicitly)."""
+    os.environ.setdefault(PLANNED_RANGES_ENV, "true")
+
+
 # Everything that touches the DuckDB file shares this pool; dagster.yaml limits it to 1, so
 # parallel runs queue for the single-writer file instead of failing on its lock.
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -22,6 +38,17 @@ def window_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:
     """The run's partition window as dates: ``start`` inclusive, ``end`` exclusive."""
     window = context.partition_time_window
     return _as_date(window.start), _as_date(window.end)
+
+
+def run_window(tags: Mapping[str, str]) -> tuple[date, date] | None:
+    """The run's partition window from its tags (a range run or one partition), as dates:
+    ``start`` inclusive, ``end`` exclusive; None for an unpartitioned run. Steps that mix
+    partitioned and unpartitioned assets (the dbt build) read it here, not from the context."""
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
+    if not (first and last):
+        return None
+    return date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
 
 
 def _as_date(moment: datetime) -> date:

@@ -157,14 +157,52 @@ def test_the_asset_graph_runs_from_raw_ga4_to_kpi_values() -> None:
     assert dg.AssetKey(["raw", "ga4__traffic"]) in lineage.resolve(graph)
 
 
-def test_every_asset_is_daily_partitioned_with_single_run_backfills_in_the_warehouse_pool() -> None:
+# Rebuilt in full by every run (views, tables, the published copies): one event per run.
+UNPARTITIONED = {"staging", "intermediate", "semantic", "published", "reports"}
+WINDOWED_MARTS = {
+    "marts/fct_content_daily",
+    "marts/fct_email_campaigns",
+    "marts/fct_paid_ads_daily",
+    "marts/fct_seo_daily",
+    "marts/fct_seo_page_speed_daily",
+    "marts/fct_social_daily",
+    "marts/fct_web_landing_pages_daily",
+    "marts/fct_web_traffic_daily",
+    "marts/kpi_values",
+    "marts/kpi_revisions",
+}
+
+
+def test_raw_data_and_windowed_marts_are_daily_partitioned_the_rest_not() -> None:
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
-        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+        name = key.to_user_string()
+        windowed = key.path[0] == "raw" or name in WINDOWED_MARTS
+        if windowed:
+            assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), name
+        else:
+            assert node.partitions_def is None, name
+            assert key.path[0] in UNPARTITIONED or key.path[0] == "marts", name
+        # a partition-range run of the CLI needs every selected asset single-run
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
         if key.path[0] != "landing":  # extraction calls APIs outside the pool, by design
-            assert node.pools == {WAREHOUSE_POOL}, key
+            assert node.pools == {WAREHOUSE_POOL}, name
+
+
+def test_the_daily_job_and_the_cli_take_every_asset_in_one_partition_range_run() -> None:
+    graph = defs.resolve_asset_graph()
+    job = defs.resolve_job_def("kpi_daily")
+    assert job.partitions_def is not None
+    assert set(job.asset_layer.executable_asset_keys) == set(graph.get_all_asset_keys())
+    assert defs.get_repository_def().get_implicit_job_def_for_assets(
+        list(graph.get_all_asset_keys())
+    )
+    # partitioned and unpartitioned dbt models stay one step: one `dbt build` per run
+    dbt_nodes = [
+        node.name for node in job.graph.nodes if "dbt" in node.definition.required_resource_keys
+    ]
+    assert dbt_nodes == ["kpi_dbt_models"]
 
 
 def test_dbt_tests_are_asset_checks() -> None:

@@ -30,7 +30,7 @@ from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators.company import CHANNEL_GROUPS
 from sources.emulators.stack import EmulatorStack, build_stack
 from tests import browser
-from tests.e2e import materialize_window, period_start, query, run_dbt, usd_per_unit
+from tests.e2e import days, materialize_window, period_start, query, run_dbt, usd_per_unit
 
 START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO weeks, 1 month
 PROPERTIES = ("250000001", "250000002")
@@ -58,8 +58,10 @@ def materialize_range(
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, EmulatorStack]]:
-    """One materialized 10-day range shared by the tests of this module."""
+def first_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, EmulatorStack, dg.ExecuteInProcessResult]]:
+    """One materialized 10-day range shared by the tests of this module, and its result."""
     tmp = tmp_path_factory.mktemp("e2e")
     database = tmp / "warehouse.duckdb"
     patch = pytest.MonkeyPatch()
@@ -69,11 +71,17 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     assert stack.ga4.properties["250000002"].currency_code == "EUR"
     stack.server.start()
     try:
-        materialize_range(stack, START, END)
-        yield database, stack
+        result = materialize_range(stack, START, END)
+        yield database, stack, result
     finally:
         stack.server.stop()
         patch.undo()
+
+
+@pytest.fixture(scope="module")
+def warehouse(first_run) -> tuple[Path, EmulatorStack]:
+    database, stack, _ = first_run
+    return database, stack
 
 
 def expected_daily(stack: EmulatorStack) -> dict[date, dict[str, float]]:
@@ -114,6 +122,26 @@ def expected_kpis(stack: EmulatorStack) -> dict[tuple[str, str, date], float]:
             "organic"
         ]
     return result
+
+
+def test_a_range_run_records_windowed_dbt_models_per_day_and_the_rest_once(first_run) -> None:
+    """Bookkeeping, not proportional to models x days: a 10-day run records each incremental
+    model once per day of the window and every view or table rebuilt in full once."""
+    _, _, result = first_run
+    recorded: dict[str, list[str | None]] = defaultdict(list)
+    for event in result.get_asset_materialization_events():
+        recorded[event.asset_key.to_user_string()].append(event.partition)
+    window = [day.isoformat() for day in days(START, END)]
+    windowed = {
+        key for key in kpi_dbt_models.keys if kpi_dbt_models.specs_by_key[key].partitions_def
+    }
+    assert {key.path[1] for key in windowed} >= {"kpi_values", "fct_web_traffic_daily"}
+    for key in kpi_dbt_models.keys:
+        expected = window if key in windowed else [None]
+        assert sorted(recorded[key.to_user_string()], key=str) == expected, key
+    dbt_events = sum(len(recorded[key.to_user_string()]) for key in kpi_dbt_models.keys)
+    assert dbt_events == len(windowed) * len(window) + len(kpi_dbt_models.keys) - len(windowed)
+    assert recorded["published/marts"] == [None]
 
 
 def test_kpi_values_equal_values_computed_from_the_emulated_company(warehouse) -> None:
