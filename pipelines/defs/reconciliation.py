@@ -7,12 +7,12 @@ over the days both sources cover, and WARNs when a month is off by more than
 ``RECONCILIATION_TOLERANCE`` (default 0.10 of Stripe revenue).
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
 
-from pipelines.lib.partitions import WAREHOUSE_POOL
+from pipelines.lib.partitions import WAREHOUSE_POOL, run_window
 from pipelines.lib.settings import env
 from pipelines.warehouse.resource import WarehouseResource
 
@@ -48,15 +48,6 @@ def tolerance() -> float:
     return float(env("RECONCILIATION_TOLERANCE", str(DEFAULT_TOLERANCE)) or DEFAULT_TOLERANCE)
 
 
-def run_window(tags: dict[str, str]) -> tuple[date, date]:
-    """The run's partition range from its tags (a range run or a single partition)."""
-    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
-    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
-    if not first or not last:
-        return date.min, date.max
-    return date.fromisoformat(first[:10]), date.fromisoformat(last[:10])
-
-
 def monthly_gaps(
     con: duckdb.DuckDBPyConnection, first: date, last: date
 ) -> list[tuple[date, float, float, int]]:
@@ -90,7 +81,8 @@ def _relations_exist(con: duckdb.DuckDBPyConnection) -> bool:
 def ga4_revenue_reconciles_with_stripe(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    first, last = run_window(dict(context.run.tags))
+    window = run_window(context.run.tags)
+    first, last = (window[0], window[1] - timedelta(days=1)) if window else (date.min, date.max)
     limit = tolerance()
     with warehouse.connect(read_only=True) as con:
         if not _relations_exist(con):
