@@ -178,7 +178,7 @@ def test_raw_data_and_windowed_marts_are_daily_partitioned_the_rest_not() -> Non
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         name = key.to_user_string()
-        windowed = key.path[0] == "raw" or name in WINDOWED_MARTS
+        windowed = key.path[0] in ("raw", "landing") or name in WINDOWED_MARTS
         if windowed:
             assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), name
         else:

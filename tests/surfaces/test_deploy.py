@@ -21,6 +21,16 @@ def procfile() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
 
 
+def words(command: str) -> tuple[dict[str, str], list[str]]:
+    """A Procfile line as a shell runs it: leading ``NAME=value`` assignments, then the argv."""
+    argv = command.split()
+    assigned = {}
+    while argv and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", argv[0]):
+        name, _, value = argv.pop(0).partition("=")
+        assigned[name] = value
+    return assigned, argv
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -50,9 +60,9 @@ def test_the_procfile_webserver_and_daemon_start_against_the_code_location(tmp_p
     assert set(commands) == {"webserver", "daemon"}
     processes = {
         name: subprocess.Popen(
-            cmd.split(),
+            words(cmd)[1],
             cwd=ROOT,
-            env=env,
+            env={**env, **words(cmd)[0]},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
