@@ -8,26 +8,12 @@ from pipelines.connectors.ads_resources import (
     MarketingCostsResource,
 )
 from pipelines.connectors.assets import connector_assets, connector_resources
-from pipelines.connectors.backlinks import backlinks_raw
 from pipelines.connectors.content import content_costs_raw, wordpress_raw
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
 from pipelines.connectors.hubspot import hubspot_raw
-from pipelines.connectors.mailchimp import mailchimp_raw
 from pipelines.connectors.marketing_costs import marketing_costs
 from pipelines.connectors.mentions import mentions_raw
-from pipelines.connectors.pagespeed import pagespeed_raw
 from pipelines.connectors.registry import SOURCES
-from pipelines.connectors.resources import (
-    BacklinksResource,
-    FxResource,
-    GA4Resource,
-    MailchimpResource,
-    PageSpeedResource,
-    SearchConsoleResource,
-)
 from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
-from pipelines.connectors.search_console import search_console_raw
 from pipelines.connectors.social import linkedin_raw, meta_graph_raw
 from pipelines.connectors.social_resources import (
     LinkedInResource,
@@ -60,12 +46,6 @@ defs = dg.Definitions(
     assets=[
         kpi_catalog,
         kpi_targets,
-        ga4_raw,
-        fx_rates,
-        mailchimp_raw,
-        search_console_raw,
-        pagespeed_raw,
-        backlinks_raw,
         meta_graph_raw,
         linkedin_raw,
         mentions_raw,
@@ -91,12 +71,6 @@ defs = dg.Definitions(
     executor=recovering_in_process_executor,
     resources={
         "warehouse": WarehouseResource(),
-        "ga4": GA4Resource(),
-        "fx": FxResource(),
-        "mailchimp": MailchimpResource(),
-        "search_console": SearchConsoleResource(),
-        "pagespeed": PageSpeedResource(),
-        "backlinks": BacklinksResource(),
         "meta_graph": MetaGraphResource(),
         "linkedin": LinkedInResource(),
         "mentions": MentionsResource(),

@@ -52,6 +52,10 @@ class RawTable:
     description: str
     replace: Replace = Replace.WINDOW
     keys: tuple[str, ...] = ()
+    # Applied to each landed batch at load time, with the warehouse connection, before it replaces
+    # rows: for a table whose load must consult the rows already there (PageSpeed keeps a day's
+    # earlier successful measurement when a rerun fails). Extraction never sees the warehouse.
+    before_load: Callable[[Any, pa.Table], pa.Table] | None = None
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -64,6 +68,14 @@ class Batch:
 
     table: str
     rows: list[dict[str, Any]] | pa.Table
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Yielded by an ``extract`` whose accounts only the API knows (Mailchimp's account id): the
+    ``_account_id`` values this extraction covers, instead of ``Source.accounts(config)``."""
+
+    ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,7 @@ class Config:
         return {} if self.retry is None else {"retry": self.retry}
 
 
-Extract = Callable[[Any, Window, Config], Iterable["Batch | dict[str, Any]"]]
+Extract = Callable[[Any, Window, Config], Iterable["Batch | Accounts | dict[str, Any]"]]
 
 
 @dataclass(frozen=True)
@@ -180,7 +192,8 @@ class Source:
     - ``accounts(config)`` lists the accounts (properties, customers, ...) a pull covers: the
       ``_account_id`` values a window load replaces.
     - ``extract(client, window, config)`` yields :class:`Batch` es (and ``dict`` s of metadata
-      worth keeping, such as the currencies seen); it never touches the warehouse.
+      worth keeping, such as the currencies seen, and an :class:`Accounts` where only the API
+      knows them); it never touches the warehouse.
     - ``check(client, config)`` makes one cheap authenticated call (``kpi doctor``) and returns
       what it saw, e.g. an account name.
     - ``lookback(config)`` is how many days the daily run re-pulls, because the provider revises

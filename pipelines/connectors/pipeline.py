@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.connectors.framework import Batch, Config, Replace, Source, Window
+from pipelines.connectors.framework import Accounts, Batch, Config, Replace, Source, Window
 from pipelines.connectors.landing import Landing, LandingWriter, find_landing, landing_root
 from pipelines.warehouse.raw_loader import (
     Connection,
@@ -59,16 +59,19 @@ def extract(
             client = config.adjust(client)
         assert_api_version_usable(source, client, today or date.today())
         metadata: dict[str, Any] = {}
+        accounts: list[str] | None = None
         for item in source.extract(client, window, config):
             if isinstance(item, Batch):
                 writer.write(item)
+            elif isinstance(item, Accounts):
+                accounts = list(item.ids)
             else:
                 metadata.update(item)
         if getattr(client, "requests_made", None) is not None:
             metadata["api_requests"] = client.requests_made
         if source.api_version is not None:
             metadata["api_version"] = client.api_version
-        writer.complete(source.accounts(config), metadata)
+        writer.complete(source.accounts(config) if accounts is None else accounts, metadata)
     except Exception as exc:
         writer.fail(str(exc))
         raise
@@ -101,6 +104,8 @@ def load(
     results: dict[str, LoadResult] = {}
     for table in source.tables:
         batches = landing.batches(table.name)
+        if table.before_load is not None:
+            batches = (table.before_load(con, batch) for batch in batches)
         if table.replace is Replace.WINDOW:
             part = window
             if within is not None:

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from pipelines.connectors import google_ads, meta_ads
+from pipelines.connectors import (
+    backlinks,
+    fx,
+    ga4,
+    google_ads,
+    mailchimp,
+    meta_ads,
+    pagespeed,
+    search_console,
+)
 from pipelines.connectors.framework import Source
 
-SOURCES: tuple[Source, ...] = (google_ads.SOURCE, meta_ads.SOURCE)
+SOURCES: tuple[Source, ...] = (
+    ga4.SOURCE,
+    fx.SOURCE,
+    mailchimp.SOURCE,
+    search_console.SOURCE,
+    pagespeed.SOURCE,
+    backlinks.SOURCE,
+    google_ads.SOURCE,
+    meta_ads.SOURCE,
+)
 
 
 def source(name: str) -> Source:

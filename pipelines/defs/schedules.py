@@ -6,11 +6,7 @@ import dagster as dg
 
 from pipelines.connectors import (
     content,
-    fx,
-    ga4,
     hubspot,
-    mailchimp,
-    search_console,
     social,
     stripe,
     zendesk,
@@ -26,10 +22,6 @@ def lookback_days() -> int:
     each morning."""
     return max(
         [
-            ga4.LOOKBACK_DAYS,
-            fx.LOOKBACK_DAYS,
-            mailchimp.lookback_days(),
-            search_console.LOOKBACK_DAYS,
             social.LOOKBACK_DAYS,
             content.LOOKBACK_DAYS,
             hubspot.LOOKBACK_DAYS,
