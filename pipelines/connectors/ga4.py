@@ -56,17 +56,16 @@ def _rows(
     meta = report.metadata
     return [
         {
-            **extra,
-            **row,
+            **full,
             "currency_code": meta.currency_code,
             "time_zone": meta.time_zone,
             "data_loss_from_other_row": meta.data_loss_from_other_row,
             "subject_to_thresholding": meta.subject_to_thresholding,
             "sampled": meta.sampled,
             "_account_id": property_id,
-            "_partition_date": row[date_column],
+            "_partition_date": full[date_column],
         }
-        for row in report.rows
+        for full in ({**extra, **row} for row in report.rows)
     ]
 
 
