@@ -18,15 +18,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.connectors import google_ads, meta_ads
+from pipelines.connectors import fx, ga4, google_ads, meta_ads
 from pipelines.connectors.ads_resources import (
     MarketingCostsResource,
 )
 from pipelines.connectors.assets import connector_assets, connector_resources
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
 from pipelines.connectors.marketing_costs import marketing_costs
-from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.warehouse.resource import WarehouseResource
@@ -49,12 +46,11 @@ COSTS = [  # (month, amount, currency) as written above
 ]
 PROPERTY_CURRENCY = {"250000001": "USD", "250000002": "EUR"}
 ADS = [google_ads.SOURCE, meta_ads.SOURCE]
+SOURCES = [ga4.SOURCE, *ADS, fx.SOURCE]
 ASSETS = [
     kpi_catalog,
-    ga4_raw,
-    *connector_assets(ADS),
+    *connector_assets(SOURCES),
     marketing_costs,
-    fx_rates,
     kpi_dbt_models,
 ]
 
@@ -66,19 +62,14 @@ def materialize(
     end: date,
     selection: dg.AssetSelection | None = None,
 ):
-    base = stack.server.base_url
     return materialize_window(
         ASSETS,
         {
             "warehouse": WarehouseResource(),
-            "ga4": GA4Resource(
-                property_ids=",".join(DEMO_PROPERTIES),
-                credentials_path=str(stack.service_account),
-                base_url=base,
+            **connector_resources(
+                SOURCES, {**stack.env(), "GA4_PROPERTY_IDS": ",".join(DEMO_PROPERTIES)}
             ),
-            **connector_resources(ADS, stack.env()),
             "marketing_costs_file": MarketingCostsResource(path=str(costs_file)),
-            "fx": FxResource(base_url=base, reporting="USD"),
             "dbt": dbt_resource(),
         },
         start,

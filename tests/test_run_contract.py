@@ -18,8 +18,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.resources import GA4Resource
+from pipelines.connectors import ga4
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.warehouse.resource import WarehouseResource
 from sources.emulators.server import Fault
 from sources.emulators.stack import build_stack
@@ -33,8 +33,8 @@ def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch
     for name in ("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS"):
         monkeypatch.delenv(name, raising=False)
     result = dg.materialize(
-        [ga4_raw],
-        resources={"warehouse": WarehouseResource(), "ga4": GA4Resource()},
+        connector_assets([ga4.SOURCE]),
+        resources={"warehouse": WarehouseResource(), **connector_resources([ga4.SOURCE])},
         partition_key="2025-03-01",
     )
     assert result.success

@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
+from pipelines.connectors import fx, ga4
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.hubspot import hubspot_raw
-from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.connectors.resources_business import HubSpotResource, StripeResource, ZendeskResource
 from pipelines.connectors.stripe import stripe_raw
 from pipelines.connectors.zendesk import zendesk_raw
@@ -67,10 +66,8 @@ def resources(stack: EmulatorStack) -> dict:
     base = stack.server.base_url
     return {
         "warehouse": WarehouseResource(),
-        "ga4": GA4Resource(
-            property_ids=",".join(PROPERTIES),
-            credentials_path=str(stack.service_account),
-            base_url=base,
+        **connector_resources(
+            [ga4.SOURCE, fx.SOURCE], {**stack.env(), "GA4_PROPERTY_IDS": ",".join(PROPERTIES)}
         ),
         "stripe": StripeResource(api_key=stripe_emulator.DEMO_API_KEY, base_url=base),
         "hubspot": HubSpotResource(
@@ -84,7 +81,6 @@ def resources(stack: EmulatorStack) -> dict:
             api_token=zendesk_emulator.DEMO_API_TOKEN,
             base_url=base,
         ),
-        "fx": FxResource(base_url=base, reporting="USD"),
         "dbt": dbt_resource(),
     }
 
@@ -93,11 +89,10 @@ def materialize_range(stack: EmulatorStack, start: date, end: date) -> dg.Execut
     return materialize_window(
         [
             kpi_catalog,
-            ga4_raw,
+            *connector_assets([ga4.SOURCE, fx.SOURCE]),
             stripe_raw,
             hubspot_raw,
             zendesk_raw,
-            fx_rates,
             kpi_dbt_models,
             ga4_revenue_reconciles_with_stripe,
         ],

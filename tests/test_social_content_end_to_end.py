@@ -18,11 +18,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipelines.connectors import fx, ga4
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.connectors.content import content_costs_raw, wordpress_raw
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
 from pipelines.connectors.mentions import mentions_raw
-from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.connectors.social import linkedin_raw, meta_graph_raw
 from pipelines.connectors.social_resources import (
     LinkedInResource,
@@ -100,11 +99,8 @@ def resources(stack: EmulatorStack, tmp: Path) -> dict:
     base = stack.server.base_url
     return {
         "warehouse": WarehouseResource(),
-        "fx": FxResource(base_url=base, reporting="USD"),
-        "ga4": GA4Resource(
-            property_ids=",".join(PROPERTIES),
-            credentials_path=str(stack.service_account),
-            base_url=base,
+        **connector_resources(
+            [ga4.SOURCE, fx.SOURCE], {**stack.env(), "GA4_PROPERTY_IDS": ",".join(PROPERTIES)}
         ),
         "meta_graph": MetaGraphResource(
             page_ids="104000000000001",
@@ -134,8 +130,7 @@ def materialize_range(stack: EmulatorStack, tmp: Path, start: date, end: date):
     return materialize_window(
         [
             kpi_catalog,
-            ga4_raw,
-            fx_rates,
+            *connector_assets([ga4.SOURCE, fx.SOURCE]),
             meta_graph_raw,
             linkedin_raw,
             mentions_raw,

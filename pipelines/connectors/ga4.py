@@ -115,9 +115,7 @@ def extract(client: GA4Client, window: Window, config: Config) -> Iterator[Batch
         "estimates": "; ".join(flagged),
         "flagged_reports": len(flagged),
         **{
-            f"quota_tokens_per_day_remaining[{pid}]": (q.get("tokensPerDay") or {}).get(
-                "remaining"
-            )
+            f"quota_tokens_per_day_remaining[{pid}]": (q.get("tokensPerDay") or {}).get("remaining")
             for pid, q in quota.items()
         },
     }
@@ -157,20 +155,22 @@ SOURCE = Source(
     title="GA4",
     description="GA4 Data API reports per property and day",
     settings=(
-        Setting(
-            "GA4_PROPERTY_IDS", "Comma-separated GA4 property IDs (123456789)", required=True
-        ),
+        Setting("GA4_PROPERTY_IDS", "Comma-separated GA4 property IDs (123456789)", required=True),
         Setting(
             "GOOGLE_APPLICATION_CREDENTIALS",
             "Path to the service-account JSON key with read access to the properties",
             required=True,
+            secret=True,  # its file's private key: the secrets scan looks for it
         ),
         Setting("GA4_BASE_URL", "Data API host", default=DEFAULT_BASE_URL),
         Setting("GA4_LEAD_EVENT", "The event counted as a lead", default="generate_lead"),
     ),
     tables=(
         RawTable(
-            "traffic", "raw.ga4__traffic", None, "day x channel group: sessions, engagement, revenue"
+            "traffic",
+            "raw.ga4__traffic",
+            None,
+            "day x channel group: sessions, engagement, revenue",
         ),
         RawTable("leads", "raw.ga4__leads", None, "day x channel group: count of the lead event"),
         RawTable(

@@ -93,7 +93,9 @@ def keep_earlier_measurements(con: Connection, batch: pa.Table) -> pa.Table:
         for values in result.fetchall()
     ]
     kept = {_measured(r): r for r in earlier}
-    return arrow_table([kept.get(_measured(r), r) if _measured(r) in failed else r for r in rows], SCHEMA)
+    return arrow_table(
+        [kept.get(_measured(r), r) if _measured(r) in failed else r for r in rows], SCHEMA
+    )
 
 
 def urls(config: Config) -> list[str]:

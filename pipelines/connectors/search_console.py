@@ -130,6 +130,7 @@ SOURCE = Source(
             "GOOGLE_APPLICATION_CREDENTIALS",
             "Path to the service-account JSON key added as a user of the properties",
             required=True,
+            secret=True,  # its file's private key: the secrets scan looks for it
         ),
         Setting("SEARCH_CONSOLE_BASE_URL", "Search Console API host", default=DEFAULT_BASE_URL),
         Setting(

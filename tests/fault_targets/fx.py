@@ -12,13 +12,17 @@ from tests.fault_base import REPEATED_CURSOR, FaultTarget, source_load, standard
 
 PATH = r"/service/data/EXR/"
 # A valid document whose rate is text: the CSV equivalent of a field changing type.
-_RATE_AS_TEXT = HEADER + "\nEXR.D.USD.EUR.SP00.A,D,USD,EUR,SP00,A,2025-03-03,n/a,A,F,USD/EUR,USD,0\n"
+_RATE_AS_TEXT = (
+    HEADER + "\nEXR.D.USD.EUR.SP00.A,D,USD,EUR,SP00,A,2025-03-03,n/a,A,F,USD/EUR,USD,0\n"
+)
 TARGET = FaultTarget(
     source="fx",
     path=PATH,
     table=fx.SOURCE.table("rates").table,
     load=source_load(fx.SOURCE),
-    transient=standard_transient(PATH, Fault(PATH, status=503, body="Service Unavailable", times=2)),
+    transient=standard_transient(
+        PATH, Fault(PATH, status=503, body="Service Unavailable", times=2)
+    ),
     fatal={
         "an HTML error page instead of CSV": [
             Fault(PATH, status=200, body="<html><body>Maintenance</body></html>")
