@@ -1,4 +1,4 @@
-"""Fault target: Ahrefs API v3 backlinks-stats, the provider behind raw.backlinks__daily.
+"""Fault target: backlinks, through its provider Ahrefs (API v3 backlinks-stats).
 
 The ``load`` is the source's own extract and load (:func:`tests.fault_base.source_load`).
 """
