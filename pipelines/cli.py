@@ -1,4 +1,5 @@
-"""``kpi``: the command-line tool (prepare, demo, ui, status, explain, report, metrics, sql, docs, doctor)."""
+"""``kpi``: the command-line tool (prepare, demo, ui, status, explain, report, metrics, sql, docs,
+doctor, replay)."""
 
 from __future__ import annotations
 
@@ -138,7 +139,10 @@ def _ui(args: argparse.Namespace) -> NoReturn:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    """Secret files and versioned-API checks; exit 1 when something needs fixing."""
+    """Secret files, versioned APIs and one authenticated call per configured source; exit 1 when
+    something needs fixing."""
+    from pipelines.connectors import doctor
+    from pipelines.connectors.registry import SOURCES
     from pipelines.lib.secret_files import exposed_secret_files, secret_files
     from sources.api_versions import doctor_report
 
@@ -154,10 +158,51 @@ def _doctor(args: argparse.Namespace) -> int:
     api_lines, api_problems = doctor_report(os.environ, date.today())
     print(*api_lines, sep="\n")
     problems += api_problems
+    statuses = doctor.check_sources(SOURCES)
+    print(doctor.render(statuses))
+    problems += [f"{s.source}: {s.fix}" for s in statuses if s.failed]
     for problem in problems:
         print(f"PROBLEM: {problem}")
     print("ok" if not problems else f"{len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def parse_range(text: str) -> tuple[date, date]:
+    """``A...B`` (ISO dates, both included), the run contract's form."""
+    first, sep, last = text.partition("...")
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        start = end = None
+    if not sep or start is None or end is None or end < start:
+        raise ValueError(f"--range {text!r}: give it as FIRST...LAST, e.g. 2026-01-01...2026-01-31")
+    return start, end
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """Rebuild raw tables from landed files (no API call), then the models for the range."""
+    from datetime import timedelta
+
+    from pipelines.connectors.framework import Window
+    from pipelines.connectors.registry import SOURCES, source
+    from pipelines.connectors.replay import models_selection, replay_raw
+    from pipelines.demo import materialize
+
+    start, end = parse_range(args.range)
+    chosen = list(SOURCES) if args.source == "all" else [source(args.source)]
+    replayed = replay_raw(chosen, Window(start, end + timedelta(days=1)))
+    for r in replayed:
+        print(f"{r.source}: {r.landings} landing(s) replayed, {r.rows:,} rows loaded")
+    if not any(r.landings for r in replayed):
+        print(f"kpi: nothing landed for {args.source} in {args.range}", file=sys.stderr)
+        return 1
+    if args.raw_only:
+        return 0
+    import pipelines.definitions as definitions
+
+    keys = ["/".join(k.path) for k in definitions.defs.resolve_asset_graph().get_all_asset_keys()]
+    materialize(dict(os.environ), start, end, select=",".join(models_selection(keys, SOURCES)))
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -181,9 +226,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(fn=_ui, dagster_args=[])
     p = sub.add_parser(
-        "doctor", help="check that secret files are private and that API versions are not sunset"
+        "doctor",
+        help="check secret files, API versions and one authenticated call per configured source",
     )
     p.set_defaults(fn=_doctor)
+    p = sub.add_parser(
+        "replay",
+        help="rebuild raw tables from the landing zone (no API call), then the models",
+        description="e.g. `kpi replay stripe --range 2026-01-01...2026-01-31` or `kpi replay all ...`",
+    )
+    p.add_argument("source", help="a source name (`kpi doctor` lists them) or `all`")
+    p.add_argument("--range", required=True, help="FIRST...LAST, ISO dates, both included")
+    p.add_argument("--raw-only", action="store_true", help="reload the raw tables only")
+    p.set_defaults(fn=_replay)
     p = sub.add_parser("demo", help="run the whole pipeline on the local emulators")
     p.add_argument("--days", type=int, default=90)
     p.set_defaults(fn=_demo)
@@ -228,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         args.dagster_args = extra
     try:
         return args.fn(args)
-    except (FileNotFoundError, KeyError, duckdb.Error) as exc:
+    except (FileNotFoundError, KeyError, ValueError, duckdb.Error) as exc:
         print(f"kpi: {exc}", file=sys.stderr)
         return 1
 

@@ -1,0 +1,1 @@
+"""Tests of pipelines/connectors: the framework, the landing zone, replay, doctor."""
