@@ -52,9 +52,10 @@ class RawTable:
     description: str
     replace: Replace = Replace.WINDOW
     keys: tuple[str, ...] = ()
-    # Applied to each landed batch at load time, with the warehouse connection, before it replaces
-    # rows: for a table whose load must consult the rows already there (PageSpeed keeps a day's
-    # earlier successful measurement when a rerun fails). Extraction never sees the warehouse.
+    # Applied to each landed batch at load time, with the warehouse connection, before the load's
+    # transaction opens (the batches are then held in memory): for a table whose load must consult
+    # the rows already there (PageSpeed keeps a day's earlier successful measurement when a rerun
+    # fails). Extraction never sees the warehouse.
     before_load: Callable[[Any, pa.Table], pa.Table] | None = None
 
     @property

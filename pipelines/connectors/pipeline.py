@@ -104,8 +104,8 @@ def load(
     results: dict[str, LoadResult] = {}
     for table in source.tables:
         batches = landing.batches(table.name)
-        if table.before_load is not None:
-            batches = (table.before_load(con, batch) for batch in batches)
+        if table.before_load is not None:  # before the load's transaction opens: it reads
+            batches = iter([table.before_load(con, batch) for batch in batches])
         if table.replace is Replace.WINDOW:
             part = window
             if within is not None:
