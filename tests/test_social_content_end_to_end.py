@@ -99,8 +99,15 @@ def resources(stack: EmulatorStack, tmp: Path) -> dict:
     base = stack.server.base_url
     return {
         "warehouse": WarehouseResource(),
+        # not stack.env(): it writes the demo's mention exports and costs file over this test's
         **connector_resources(
-            [ga4.SOURCE, fx.SOURCE], {**stack.env(), "GA4_PROPERTY_IDS": ",".join(PROPERTIES)}
+            [ga4.SOURCE, fx.SOURCE],
+            {
+                "GA4_PROPERTY_IDS": ",".join(PROPERTIES),
+                "GOOGLE_APPLICATION_CREDENTIALS": str(stack.service_account),
+                "GA4_BASE_URL": base,
+                "FX_BASE_URL": base,
+            },
         ),
         "meta_graph": MetaGraphResource(
             page_ids="104000000000001",
