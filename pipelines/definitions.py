@@ -5,21 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.connectors.assets import connector_assets, connector_resources
-from pipelines.connectors.backlinks import backlinks_raw
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.mailchimp import mailchimp_raw
-from pipelines.connectors.pagespeed import pagespeed_raw
 from pipelines.connectors.registry import SOURCES
-from pipelines.connectors.resources import (
-    BacklinksResource,
-    FxResource,
-    GA4Resource,
-    MailchimpResource,
-    PageSpeedResource,
-    SearchConsoleResource,
-)
-from pipelines.connectors.search_console import search_console_raw
 from pipelines.defs.alert_sensor import AlertsResource, kpi_alert_sensor
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
@@ -45,12 +31,6 @@ defs = dg.Definitions(
     assets=[
         kpi_catalog,
         kpi_targets,
-        ga4_raw,
-        fx_rates,
-        mailchimp_raw,
-        search_console_raw,
-        pagespeed_raw,
-        backlinks_raw,
         *connector_assets(SOURCES),
         kpi_dbt_models,
         kpi_revisions,
@@ -67,12 +47,6 @@ defs = dg.Definitions(
     executor=recovering_in_process_executor,
     resources={
         "warehouse": WarehouseResource(),
-        "ga4": GA4Resource(),
-        "fx": FxResource(),
-        "mailchimp": MailchimpResource(),
-        "search_console": SearchConsoleResource(),
-        "pagespeed": PageSpeedResource(),
-        "backlinks": BacklinksResource(),
         **connector_resources(SOURCES),
         "dbt": dbt_resource(),
         "monitoring": MonitoringResource(),

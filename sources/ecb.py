@@ -1,7 +1,8 @@
 """ECB euro foreign exchange reference rates, from the ECB Data Portal SDMX REST API.
 
 ``GET {FX_BASE_URL}/service/data/EXR/D.{CUR1+CUR2}.EUR.SP00.A?startPeriod=&endPeriod=&format=csvdata``
-returns one CSV row per currency and business day: ``OBS_VALUE`` units of ``CURRENCY`` per euro.
+returns one CSV row per currency and business day: ``OBS_VALUE`` units of ``CURRENCY`` per euro;
+an empty currency dimension (``D..EUR.SP00.A``) returns every currency the ECB publishes.
 No rates are published on weekends and TARGET holidays; a query with no observations answers 404
 "No results found.", which means an empty result, not an error.
 """
@@ -92,7 +93,14 @@ class EcbClient(HttpClient):
             )
         if not wanted:
             return []
-        path = f"/service/data/EXR/D.{'+'.join(wanted)}.EUR.SP00.A"
+        return self._fetch("+".join(wanted), start, end)
+
+    def all_rates(self, start: date, end: date) -> list[dict[str, object]]:
+        """Observations of every currency the ECB publishes in ``start..end`` (one request)."""
+        return self._fetch("", start, end)
+
+    def _fetch(self, currencies: str, start: date, end: date) -> list[dict[str, object]]:
+        path = f"/service/data/EXR/D.{currencies}.EUR.SP00.A"
         params = {
             "startPeriod": start.isoformat(),
             "endPeriod": end.isoformat(),

@@ -125,8 +125,12 @@ class ReplayFirstPage:
 
 
 def short_timeout(client: HttpClient, read_timeout: float) -> HttpClient:
-    """The client with the suite's short read timeout (clients default to a minute or more)."""
-    client.timeout = (client.timeout[0], read_timeout)
+    """The client with the suite's short read timeout (clients default to a minute or more; a
+    client with one number for both timeouts, such as GA4's, gets that number)."""
+    if isinstance(client.timeout, tuple):
+        client.timeout = (client.timeout[0], read_timeout)
+    else:
+        client.timeout = read_timeout
     return client
 
 
@@ -144,14 +148,21 @@ def rows_of(loaded: int | Loaded) -> Loaded:
     return loaded if isinstance(loaded, Loaded) else Loaded(loaded)
 
 
-def source_load(source: Source, adjust: Callable[[Any], None] | None = None) -> Load:
+def source_load(
+    source: Source,
+    adjust: Callable[[Any], None] | None = None,
+    *,
+    settings: dict[str, str] | None = None,
+    failures: str | None = None,
+) -> Load:
     """A target's ``load``: the source's own ``extract`` to a landing zone, then its load, over
     START..END, exactly as its Dagster assets run them (``adjust`` tunes the client, e.g. smaller
-    pages so faults land mid-stream)."""
+    pages so faults land mid-stream; ``settings`` win over the stack's). For a source that
+    isolates failures, ``failures`` names the extraction metadata listing the failed items."""
 
     def load(
         stack: EmulatorStack, retry: RetryPolicy, con: duckdb.DuckDBPyConnection, timeout: float
-    ) -> int:
+    ) -> int | Loaded:
         def tune(client: Any) -> Any:
             short_timeout(client, timeout)
             if adjust is not None:
@@ -159,11 +170,14 @@ def source_load(source: Source, adjust: Callable[[Any], None] | None = None) -> 
             return client
 
         names = {s.name for s in source.settings}
-        settings = {k: v for k, v in stack.env().items() if k in names}
-        config = source.config(settings, retry=retry, adjust=tune)
+        given = {k: v for k, v in stack.env().items() if k in names} | (settings or {})
+        config = source.config(given, retry=retry, adjust=tune)
         with tempfile.TemporaryDirectory() as root:
             landed = pipeline.extract(source, config, Window(START, END), "faults", root=Path(root))
             results = pipeline.load(con, landed, "faults")
-        return sum(result.rows_inserted for result in results.values())
+        rows = sum(result.rows_inserted for result in results.values())
+        if failures is None:
+            return rows
+        return Loaded(rows, [str(f) for f in landed.metadata.get(failures) or []])
 
     return load

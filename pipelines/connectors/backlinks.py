@@ -1,4 +1,4 @@
-"""Backlinks ingestion: the target's live backlinks and referring domains for each day.
+"""Backlinks: the target's live backlinks and referring domains for each day.
 
 raw.backlinks__daily   day: live / all-time backlinks and referring domains, with the provider
 
@@ -6,36 +6,24 @@ The provider is Ahrefs API v3 (``sources.backlinks``); another index (Moz) imple
 ``BacklinksProvider`` protocol. One request per day of the window; days after today are skipped.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import dagster as dg
 import pyarrow as pa
 
-from pipelines.connectors.ingest import (
-    arrow_table,
-    configured,
-    configured_check_spec,
-    load_metadata,
-    not_configured,
-    schema_check,
-    schema_check_spec,
-    window_label,
+from pipelines.connectors.framework import (
+    Batch,
+    Config,
+    RawTable,
+    Setting,
+    Source,
+    Window,
+    fixed_lookback,
 )
-from pipelines.connectors.resources import BacklinksResource
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.raw_loader import replace_window
-from pipelines.warehouse.resource import WarehouseResource
-
-SOURCE = "backlinks"
-TABLE = "raw.backlinks__daily"
-KEY = dg.AssetKey(["raw", "backlinks__daily"])
+from sources.backlinks import AHREFS_DEFAULT_BASE_URL, AhrefsProvider, BacklinksProvider
 
 SCHEMA = pa.schema(
     [
@@ -52,72 +40,61 @@ SCHEMA = pa.schema(
 )
 
 
-@dg.multi_asset(
-    name="backlinks_raw",
-    specs=[
-        dg.AssetSpec(
-            KEY,
-            group_name="raw_backlinks",
-            kinds={"python", "duckdb"},
-            description=f"Backlink counts per day (Ahrefs API v3 backlinks-stats) landed in "
-            f"{TABLE} (see pipelines/connectors/backlinks.py).",
-            metadata={"table": TABLE},
-        )
-    ],
-    check_specs=[configured_check_spec(SOURCE, KEY), schema_check_spec(SOURCE, KEY)],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-)
-@reports_progress("backlinks")
-def backlinks_raw(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, backlinks: BacklinksResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Pull the backlink counts of each day in the window and replace those days' rows."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = backlinks.missing_settings()
-    if missing:
-        yield from not_configured(context, SOURCE, missing, [KEY], KEY, window)
-        return
+def targets(config: Config) -> list[str]:
+    return [config.require("AHREFS_TARGET")]
 
-    target = backlinks.target_domain() or ""
-    provider = backlinks.provider()
-    last = min(end - timedelta(days=1), datetime.now(UTC).date())
-    rows = []
-    day = start
+
+def connect(config: Config) -> BacklinksProvider:
+    return AhrefsProvider(
+        config.require("AHREFS_API_TOKEN"),
+        base_url=config.require("AHREFS_BASE_URL"),
+        **config.http_options(),
+    )
+
+
+def extract(
+    provider: BacklinksProvider, window: Window, config: Config
+) -> Iterator[Batch | dict[str, Any]]:
+    """The counts of each day of the window up to today, one request (and batch) per day."""
+    target = config.require("AHREFS_TARGET")
+    last = min(window.last, datetime.now(UTC).date())
+    day = window.start
     while day <= last:
         counts = provider.counts(target, day)
-        rows.append(
-            {
-                "date": day,
-                "provider": provider.name,
-                "target": target,
-                **counts.as_row(),
-                "_account_id": target,
-                "_partition_date": day,
-            }
-        )
+        row = {"date": day, "provider": provider.name, "target": target, **counts.as_row()}
+        yield Batch("daily", [{**row, "_account_id": target, "_partition_date": day}])
         day += timedelta(days=1)
-    with warehouse.connect() as con:
-        result = replace_window(
-            con,
-            TABLE,
-            arrow_table(rows, SCHEMA),
-            account_ids=[target],
-            start=start,
-            end=end,
-            run_id=context.run.run_id,
-        )
-    yield dg.MaterializeResult(
-        asset_key=KEY,
-        metadata=load_metadata(
-            result,
-            window,
-            provider=provider.name,
-            target=target,
-            api_requests=provider.requests_made,
+    yield {"provider": provider.name, "target": target}
+
+
+def check(provider: BacklinksProvider, config: Config) -> str:
+    """Yesterday's counts of the target."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    counts = provider.counts(config.require("AHREFS_TARGET"), yesterday)
+    return f"{provider.name}: {counts.live_backlinks} live backlinks"
+
+
+SOURCE = Source(
+    name="backlinks",
+    title="Backlinks (Ahrefs)",
+    description="Ahrefs API v3 backlinks-stats of the target, per day",
+    settings=(
+        Setting("AHREFS_API_TOKEN", "Ahrefs API v3 token", required=True, secret=True),
+        Setting("AHREFS_TARGET", "The domain whose backlinks are counted", required=True),
+        Setting("AHREFS_BASE_URL", "Ahrefs API host", default=AHREFS_DEFAULT_BASE_URL),
+    ),
+    tables=(
+        RawTable(
+            "daily",
+            "raw.backlinks__daily",
+            SCHEMA,
+            "day: live and all-time backlinks and referring domains",
         ),
-    )
-    yield configured(KEY, [target])
-    yield schema_check(context, KEY, [result], window)
+    ),
+    lookback=fixed_lookback(1),  # a day's counts are final once the day is over
+    connect=connect,
+    accounts=targets,
+    extract=extract,
+    check=check,
+    docs="docs/sources/backlinks.md",
+)

@@ -54,6 +54,11 @@ class RawTable:
     description: str
     replace: Replace = Replace.WINDOW
     keys: tuple[str, ...] = ()
+    # Applied to each landed batch at load time, with the warehouse connection, before the load's
+    # transaction opens (the batches are then held in memory): for a table whose load must consult
+    # the rows already there (PageSpeed keeps a day's earlier successful measurement when a rerun
+    # fails). Extraction never sees the warehouse.
+    before_load: Callable[[Any, pa.Table], pa.Table] | None = None
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -70,8 +75,9 @@ class Batch:
 
 @dataclass(frozen=True)
 class Accounts:
-    """The accounts a pull covered, for a source whose accounts only its API names (HubSpot's
-    portal): ``extract`` yields it and the landing records these instead of ``accounts(config)``."""
+    """Yielded by an ``extract`` whose accounts only the API knows (HubSpot's portal, Mailchimp's
+    account id): the ``_account_id`` values this extraction covers, instead of
+    ``Source.accounts(config)``."""
 
     ids: tuple[str, ...]
 
@@ -208,7 +214,8 @@ class Source:
     - ``accounts(config)`` lists the accounts (properties, customers, ...) a pull covers: the
       ``_account_id`` values a window load replaces.
     - ``extract(client, window, config)`` yields :class:`Batch` es (and ``dict`` s of metadata
-      worth keeping, such as the currencies seen); it never touches the warehouse.
+      worth keeping, such as the currencies seen, and an :class:`Accounts` where only the API
+      knows them); it never touches the warehouse.
     - ``check(client, config)`` makes one cheap authenticated call (``kpi doctor``) and returns
       what it saw, e.g. an account name.
     - ``lookback(config)`` is how many days the daily run re-pulls, because the provider revises

@@ -1,56 +1,47 @@
-"""FX rates: ECB euro reference rates for every currency the raw tables hold.
+"""FX rates: ECB euro reference rates of every currency the ECB publishes.
 
-raw.fx__ecb_rates  currency x publication day: units of the currency per euro
+raw.fx__ecb_rates  currency x publication day: units of the currency per euro (by key)
 
+One request (``D..EUR.SP00.A``: every currency) per window, so FX needs nothing from the other
+sources or the warehouse: any currency a source lands has its rates (dbt converts what it needs).
 Rates are fetched from the start of the window's ISO week and month (the KPI periods it
 recomputes, e.g. content ROI's costs of pieces published earlier that month), and a week before
 that, so a period starting on a weekend or holiday has the last published rate to carry forward
 (dbt fills the gaps).
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
-import dagster as dg
-import duckdb
+import pyarrow as pa
 
-from pipelines.connectors import (
-    content_costs,
-    ga4,
-    google_ads,
-    hubspot,
-    marketing_costs,
-    meta_ads,
-    stripe,
+from pipelines.connectors.framework import (
+    Batch,
+    Config,
+    RawTable,
+    Replace,
+    Setting,
+    Source,
+    Window,
+    fixed_lookback,
 )
-from pipelines.connectors.ingest import arrow_table, load_metadata, window_label
-from pipelines.connectors.resources import FxResource
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.raw_loader import replace_keys
-from pipelines.warehouse.resource import WarehouseResource
+from pipelines.connectors.ingest import MONEY_TYPE
+from sources.ecb import DEFAULT_BASE_URL, EcbClient
 
-SOURCE = "fx"
-TABLE = "raw.fx__ecb_rates"
-KEY = dg.AssetKey(["raw", "fx__ecb_rates"])
-LOOKBACK_DAYS = 1
-# Every raw asset that can hold money: FX runs after them and reads their currencies.
-MONEY_SOURCES = [
-    ga4.KEYS["traffic"],
-    ga4.KEYS["landing_pages"],
-    stripe.SOURCE.table("charges").asset_key,
-    hubspot.SOURCE.table("deals").asset_key,
-    *(t.asset_key for s in (google_ads.SOURCE, meta_ads.SOURCE) for t in s.tables),
-    *(t.asset_key for t in marketing_costs.SOURCE.tables),
-    *(t.asset_key for t in content_costs.SOURCE.tables),
-]
-CURRENCY_COLUMNS = ("currency_code", "currency", "account_currency", "deal_currency_code")
 CARRY_BACK_DAYS = 7
+ACCOUNT = "ECB"
+SCHEMA = pa.schema(
+    [
+        ("currency", pa.string()),
+        ("rate_date", pa.date32()),
+        ("units_per_eur", MONEY_TYPE),
+        ("_account_id", pa.string()),
+        ("_partition_date", pa.date32()),
+    ]
+)
 
 
 def first_rate_day(start: date) -> date:
@@ -59,49 +50,45 @@ def first_rate_day(start: date) -> date:
     return period_start - timedelta(days=CARRY_BACK_DAYS)
 
 
-def currencies_in_warehouse(con: duckdb.DuckDBPyConnection, reporting: str) -> list[str]:
-    """Distinct upper-case currencies in any raw table's currency column, plus the reporting one."""
-    columns = con.execute(
-        "select table_name, column_name from information_schema.columns "
-        "where table_schema = 'raw' and lower(column_name) in "
-        f"({', '.join('?' for _ in CURRENCY_COLUMNS)})",
-        list(CURRENCY_COLUMNS),
-    ).fetchall()
-    found = {reporting.upper()}
-    for table, column in columns:
-        rows = con.execute(
-            f'select distinct upper("{column}") from raw."{table}" where "{column}" is not null'
-        ).fetchall()
-        found.update(r[0] for r in rows)
-    return sorted(found)
+def connect(config: Config) -> EcbClient:
+    return EcbClient(config.require("FX_BASE_URL"), **config.http_options())
 
 
-@dg.asset(
-    key=KEY,
-    group_name="raw_fx",
-    kinds={"python", "duckdb"},
-    deps=MONEY_SOURCES,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-    description="ECB euro reference rates for the currencies in the raw tables (FX_BASE_URL).",
-)
-@reports_progress("fx")
-def fx_rates(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, fx: FxResource
-) -> Iterator[dg.MaterializeResult]:
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    with warehouse.connect() as con:
-        currencies = currencies_in_warehouse(con, fx.reporting_currency())
-    client = fx.client()
-    rows = client.rates(currencies, first_rate_day(start), end - timedelta(days=1))
-    data = [{**row, "_account_id": "ECB", "_partition_date": row["rate_date"]} for row in rows]
-    with warehouse.connect() as con:
-        result = replace_keys(
-            con, TABLE, arrow_table(data), keys=["currency", "rate_date"], run_id=context.run.run_id
-        )
-    yield dg.MaterializeResult(
-        asset_key=KEY,
-        metadata=load_metadata(result, window, currencies=", ".join(currencies)),
+def extract(client: EcbClient, window: Window, config: Config) -> Iterator[Batch | dict[str, Any]]:
+    rows = client.all_rates(first_rate_day(window.start), window.last)
+    yield Batch(
+        "rates",
+        [{**row, "_account_id": ACCOUNT, "_partition_date": row["rate_date"]} for row in rows],
     )
+    yield {"currencies": ", ".join(sorted({str(row["currency"]) for row in rows}))}
+
+
+def check(client: EcbClient, config: Config) -> str:
+    """The last week's USD rates (the ECB needs no credentials: this checks the address)."""
+    today = date.today()
+    rows = client.rates(["USD"], today - timedelta(days=7), today)
+    return f"{len(rows)} USD rate(s) in the last 7 days"
+
+
+SOURCE = Source(
+    name="fx",
+    title="FX (ECB)",
+    description="ECB euro reference rates of every published currency",
+    settings=(Setting("FX_BASE_URL", "ECB Data Portal host", default=DEFAULT_BASE_URL),),
+    tables=(
+        RawTable(
+            "rates",
+            "raw.fx__ecb_rates",
+            SCHEMA,
+            "ECB euro reference rates, currency x publication day",
+            Replace.KEYS,
+            keys=("currency", "rate_date"),
+        ),
+    ),
+    lookback=fixed_lookback(1),
+    connect=connect,
+    accounts=lambda config: [ACCOUNT],
+    extract=extract,
+    check=check,
+    docs="docs/sources/ecb.md",
+)

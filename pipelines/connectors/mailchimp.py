@@ -1,50 +1,37 @@
-"""Mailchimp ingestion: campaign reports of the campaigns sent in the partition window.
+"""Mailchimp: campaign reports of the campaigns sent in the window.
 
 raw.mailchimp__campaigns   one row per campaign, dated by its send day (KPI_TIMEZONE), with the
                            lifetime-cumulative counts as of the pull (``report_as_of``)
 raw.mailchimp__days        one row per day the account was pulled for (a day without a send is
                            known to have none: its email rates are NULL, and periods complete)
 
-Reports keep growing after the send, so the daily schedule re-pulls the last
+Reports keep growing after the send, so the daily run re-pulls the last
 ``MAILCHIMP_LOOKBACK_DAYS`` (default 30) days of sends; each pull replaces the rows of the send days
 it covers.
 """
 
+from __future__ import annotations
+
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any
 
-import dagster as dg
 import pyarrow as pa
 
-from pipelines.connectors.ingest import (
-    arrow_table,
-    configured,
-    configured_check_spec,
-    load_metadata,
-    not_configured,
-    schema_check,
-    schema_check_spec,
-    window_label,
+from pipelines.connectors.framework import (
+    Accounts,
+    Batch,
+    Config,
+    RawTable,
+    Setting,
+    Source,
+    Window,
+    lookback_setting,
 )
-from pipelines.connectors.resources import MailchimpResource
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.lib.settings import env
-from pipelines.warehouse.raw_loader import replace_window
-from pipelines.warehouse.resource import WarehouseResource
+from sources.mailchimp import MailchimpClient
 
-SOURCE = "mailchimp"
 LOOKBACK_DAYS = 30  # Mailchimp totals keep growing for weeks after a send
-TABLE = "raw.mailchimp__campaigns"
-KEY = dg.AssetKey(["raw", "mailchimp__campaigns"])
-DAYS_TABLE = "raw.mailchimp__days"
-DAYS_KEY = dg.AssetKey(["raw", "mailchimp__days"])
 DAYS_SCHEMA = pa.schema(
     [
         ("date", pa.date32()),
@@ -54,7 +41,6 @@ DAYS_SCHEMA = pa.schema(
         ("_partition_date", pa.date32()),
     ]
 )
-
 SCHEMA = pa.schema(
     [
         ("campaign_id", pa.string()),
@@ -92,50 +78,20 @@ SCHEMA = pa.schema(
 )
 
 
-def lookback_days() -> int:
-    """``MAILCHIMP_LOOKBACK_DAYS`` (default 30): how many days of sends each daily run re-pulls."""
-    return int(env("MAILCHIMP_LOOKBACK_DAYS", str(LOOKBACK_DAYS)) or LOOKBACK_DAYS)
+def connect(config: Config) -> MailchimpClient:
+    return MailchimpClient(
+        config.require("MAILCHIMP_API_KEY"),
+        base_url=config.get("MAILCHIMP_BASE_URL"),
+        **config.http_options(),
+    )
 
 
-@dg.multi_asset(
-    name="mailchimp_raw",
-    specs=[
-        dg.AssetSpec(
-            KEY,
-            group_name="raw_mailchimp",
-            kinds={"python", "duckdb"},
-            description=f"Mailchimp /3.0/reports, one row per campaign, landed in {TABLE} "
-            "(see pipelines/connectors/mailchimp.py).",
-            metadata={"table": TABLE, "lookback_days": LOOKBACK_DAYS},
-        ),
-        dg.AssetSpec(
-            DAYS_KEY,
-            group_name="raw_mailchimp",
-            kinds={"python", "duckdb"},
-            description=f"The days each Mailchimp account was pulled for, in {DAYS_TABLE}.",
-            metadata={"table": DAYS_TABLE},
-        ),
-    ],
-    check_specs=[configured_check_spec(SOURCE, KEY), schema_check_spec(SOURCE, KEY)],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-)
-@reports_progress("mailchimp")
-def mailchimp_raw(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mailchimp: MailchimpResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Pull the reports of campaigns sent in the window and replace those send days' rows."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = mailchimp.missing_settings()
-    if missing:
-        yield from not_configured(context, SOURCE, missing, [KEY, DAYS_KEY], KEY, window)
-        return
-
-    client = mailchimp.client()
+def extract(
+    client: MailchimpClient, window: Window, config: Config
+) -> Iterator[Batch | Accounts | dict[str, Any]]:
+    """The reports of campaigns sent in the window, and a row per day pulled."""
     account = client.account()
-    time_zone = mailchimp.reporting_time_zone()
+    time_zone = config.require("KPI_TIMEZONE")
     pulled_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         {
@@ -145,9 +101,8 @@ def mailchimp_raw(
             "_account_id": account.account_id,
             "_partition_date": row["send_date"],
         }
-        for row in client.campaign_rows(start, end, time_zone)
+        for row in client.campaign_rows(window.start, window.end, time_zone)
     ]
-    context.log.info(f"mailchimp: {len(rows)} campaigns in {client.requests_made} requests")
     sent = Counter(row["send_date"] for row in rows)
     days = [
         {
@@ -157,37 +112,51 @@ def mailchimp_raw(
             "_account_id": account.account_id,
             "_partition_date": day,
         }
-        for day in (start + timedelta(days=i) for i in range((end - start).days))
+        for day in window.days()
     ]
-    with warehouse.connect() as con:
-        result = replace_window(
-            con,
-            TABLE,
-            arrow_table(rows, SCHEMA),
-            account_ids=[account.account_id],
-            start=start,
-            end=end,
-            run_id=context.run.run_id,
-        )
-        days_result = replace_window(
-            con,
-            DAYS_TABLE,
-            arrow_table(days, DAYS_SCHEMA),
-            account_ids=[account.account_id],
-            start=start,
-            end=end,
-            run_id=context.run.run_id,
-        )
-    yield dg.MaterializeResult(
-        asset_key=KEY,
-        metadata=load_metadata(
-            result,
-            window,
-            account=account.account_id,
-            campaigns=len(rows),
-            api_requests=client.requests_made,
+    yield Batch("campaigns", rows)
+    yield Batch("days", days)
+    yield Accounts((account.account_id,))
+    yield {"account": account.account_id, "campaigns": len(rows)}
+
+
+def check(client: MailchimpClient, config: Config) -> str:
+    account = client.account()
+    return f"account {account.account_name or account.account_id}"
+
+
+SOURCE = Source(
+    name="mailchimp",
+    title="Mailchimp",
+    description="Mailchimp /3.0/reports, one row per campaign sent",
+    settings=(
+        Setting(
+            "MAILCHIMP_API_KEY",
+            "Marketing API key (its -usN suffix picks the data center)",
+            required=True,
+            secret=True,
         ),
-    )
-    yield dg.MaterializeResult(asset_key=DAYS_KEY, metadata=load_metadata(days_result, window))
-    yield configured(KEY, [account.account_id])
-    yield schema_check(context, KEY, [result, days_result], window)
+        Setting("MAILCHIMP_BASE_URL", "API host (default: the key's data center)"),
+        Setting("KPI_TIMEZONE", "Time zone send days are bucketed in", default="UTC"),
+        Setting(
+            "MAILCHIMP_LOOKBACK_DAYS",
+            "Days of sends re-pulled each morning (reports keep growing)",
+            default=str(LOOKBACK_DAYS),
+        ),
+    ),
+    tables=(
+        RawTable(
+            "campaigns",
+            "raw.mailchimp__campaigns",
+            SCHEMA,
+            "one row per campaign, dated by its send day",
+        ),
+        RawTable("days", "raw.mailchimp__days", DAYS_SCHEMA, "the days the account was pulled for"),
+    ),
+    lookback=lookback_setting("MAILCHIMP_LOOKBACK_DAYS"),
+    connect=connect,
+    accounts=lambda config: [],  # only the API knows the account: extract yields Accounts
+    extract=extract,
+    check=check,
+    docs="docs/sources/mailchimp.md",
+)

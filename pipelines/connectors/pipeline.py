@@ -110,6 +110,8 @@ def load(
     results: dict[str, LoadResult] = {}
     for table in source.tables:
         batches = landing.batches(table.name)
+        if table.before_load is not None:  # before the load's transaction opens: it reads
+            batches = iter([table.before_load(con, batch) for batch in batches])
         if table.replace in (Replace.WINDOW, Replace.ACCOUNTS):
             part = window if table.replace is Replace.WINDOW else ALL_TIME
             if within is not None and table.replace is Replace.WINDOW:

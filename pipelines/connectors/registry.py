@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pipelines.connectors import (
+    backlinks,
     content_costs,
+    fx,
+    ga4,
     google_ads,
     hubspot,
     linkedin,
+    mailchimp,
     marketing_costs,
     mentions,
     meta_ads,
     meta_graph,
+    pagespeed,
+    search_console,
     stripe,
     wordpress,
     zendesk,
@@ -18,16 +24,22 @@ from pipelines.connectors import (
 from pipelines.connectors.framework import Source
 
 SOURCES: tuple[Source, ...] = (
-    google_ads.SOURCE,
-    meta_ads.SOURCE,
-    stripe.SOURCE,
-    hubspot.SOURCE,
-    zendesk.SOURCE,
+    ga4.SOURCE,
+    fx.SOURCE,
+    mailchimp.SOURCE,
+    search_console.SOURCE,
+    pagespeed.SOURCE,
+    backlinks.SOURCE,
     meta_graph.SOURCE,
     linkedin.SOURCE,
     mentions.SOURCE,
     wordpress.SOURCE,
     content_costs.SOURCE,
+    stripe.SOURCE,
+    hubspot.SOURCE,
+    zendesk.SOURCE,
+    google_ads.SOURCE,
+    meta_ads.SOURCE,
     marketing_costs.SOURCE,
 )
 

@@ -1,50 +1,34 @@
-"""Search Console ingestion: search analytics of each site for the partition window.
+"""Search Console: search analytics of each site, per day.
 
 raw.search_console__queries           day x query x page: clicks, impressions, ctr, position
 raw.search_console__totals            day: the property's totals (anonymized queries included)
 raw.search_console__tracked_keywords  SEO_TRACKED_KEYWORDS, rewritten on every run
 
 Days are Search Console's own (Pacific Time). Rows on or after ``first_incomplete_date`` are
-``is_provisional``; the daily schedule re-pulls the last 4 days (at least) so they settle.
+``is_provisional``; the daily run re-pulls the last 4 days so they settle.
 """
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-import dagster as dg
 import pyarrow as pa
 
-from pipelines.connectors.ingest import (
-    arrow_table,
-    configured,
-    configured_check_spec,
-    load_metadata,
-    not_configured,
-    schema_check,
-    schema_check_spec,
-    window_label,
+from pipelines.connectors.framework import (
+    Batch,
+    Config,
+    RawTable,
+    Replace,
+    Setting,
+    Source,
+    Window,
+    fixed_lookback,
 )
-from pipelines.connectors.resources import SearchConsoleResource
-from pipelines.lib.partitions import (
-    WAREHOUSE_POOL,
-    daily_partitions,
-    single_run_backfill,
-    window_dates,
-)
-from pipelines.lib.progress import reports_progress
-from pipelines.warehouse.raw_loader import LoadResult, replace_table, replace_window
-from pipelines.warehouse.resource import WarehouseResource
-from sources.search_console import TIME_ZONE
+from sources.search_console import DEFAULT_BASE_URL, TIME_ZONE, SearchConsoleClient
 
-SOURCE = "search_console"
 LOOKBACK_DAYS = 4  # data lags 2-3 days and fresh days change: re-pull 4
-TABLES = {
-    "queries": "raw.search_console__queries",
-    "totals": "raw.search_console__totals",
-    "tracked_keywords": "raw.search_console__tracked_keywords",
-}
-KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
 
 _METRICS = [
     ("clicks", pa.int64()),
@@ -57,12 +41,11 @@ _METRICS = [
     ("_account_id", pa.string()),
     ("_partition_date", pa.date32()),
 ]
-SCHEMAS = {
-    "queries": pa.schema(
-        [("date", pa.date32()), ("query", pa.string()), ("page", pa.string()), *_METRICS]
-    ),
-    "totals": pa.schema([("date", pa.date32()), *_METRICS]),
-}
+QUERIES = pa.schema(
+    [("date", pa.date32()), ("query", pa.string()), ("page", pa.string()), *_METRICS]
+)
+TOTALS = pa.schema([("date", pa.date32()), *_METRICS])
+KEYWORDS = pa.schema([("keyword", pa.string()), ("keyword_normalized", pa.string())])
 
 
 def _stamp(
@@ -87,90 +70,99 @@ def keyword_table(keywords: list[str]) -> pa.Table:
         {
             "keyword": pa.array(keywords, pa.string()),
             "keyword_normalized": pa.array([k.strip().lower() for k in keywords], pa.string()),
-        }
+        },
+        schema=KEYWORDS,
     )
 
 
-@dg.multi_asset(
-    name="search_console_raw",
-    specs=[
-        dg.AssetSpec(
-            key,
-            group_name="raw_search_console",
-            kinds={"python", "duckdb"},
-            description=f"Search Console searchAnalytics/query landed in {TABLES[name]} "
-            "(see pipelines/connectors/search_console.py).",
-            metadata={"table": TABLES[name], "lookback_days": LOOKBACK_DAYS},
-        )
-        for name, key in KEYS.items()
-    ],
-    check_specs=[
-        configured_check_spec(SOURCE, KEYS["queries"]),
-        schema_check_spec(SOURCE, KEYS["queries"]),
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    pool=WAREHOUSE_POOL,
-)
-@reports_progress("search_console")
-def search_console_raw(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    search_console: SearchConsoleResource,
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Pull each site's query rows and daily totals for the window and replace their rows."""
-    start, end = window_dates(context)
-    window = window_label(start, end)
-    missing = search_console.missing_settings()
-    if missing:
-        yield from not_configured(context, SOURCE, missing, KEYS.values(), KEYS["queries"], window)
-        return
+def sites(config: Config) -> list[str]:
+    return config.list("SEARCH_CONSOLE_SITE_URLS")
 
-    sites = search_console.sites()
-    keywords = search_console.keywords()
-    client = search_console.client()
-    rows: dict[str, list[dict[str, Any]]] = {"queries": [], "totals": []}
+
+def connect(config: Config) -> SearchConsoleClient:
+    return SearchConsoleClient(
+        config.require("GOOGLE_APPLICATION_CREDENTIALS"),
+        base_url=config.require("SEARCH_CONSOLE_BASE_URL"),
+        **config.http_options(),
+    )
+
+
+def extract(
+    client: SearchConsoleClient, window: Window, config: Config
+) -> Iterator[Batch | dict[str, Any]]:
+    """Each site's query rows and daily totals for the window; the tracked keywords."""
     provisional_from: list[str] = []
-    for site in sites:
-        data = client.site_data(site, start, end - timedelta(days=1))
-        rows["queries"].extend(_stamp(data.query_rows, site, data.first_incomplete_date))
-        rows["totals"].extend(_stamp(data.totals, site, data.first_incomplete_date))
+    for site in sites(config):
+        data = client.site_data(site, window.start, window.last)
+        yield Batch("queries", _stamp(data.query_rows, site, data.first_incomplete_date))
+        yield Batch("totals", _stamp(data.totals, site, data.first_incomplete_date))
         if data.first_incomplete_date:
             provisional_from.append(f"{site}: {data.first_incomplete_date}")
-    context.log.info(f"search_console: {client.requests_made} API requests for {len(sites)} sites")
+    keywords = config.list("SEO_TRACKED_KEYWORDS")
+    yield Batch("tracked_keywords", keyword_table(keywords))
+    yield {
+        "sites": ", ".join(sites(config)),
+        "provisional_from": "; ".join(provisional_from) or "none",
+        "keywords": len(keywords),
+    }
 
-    results: dict[str, LoadResult] = {}
-    with warehouse.connect() as con:
-        for name in ("queries", "totals"):
-            results[name] = replace_window(
-                con,
-                TABLES[name],
-                arrow_table(rows[name], SCHEMAS[name]),
-                account_ids=sites,
-                start=start,
-                end=end,
-                run_id=context.run.run_id,
-            )
-        replace_table(con, TABLES["tracked_keywords"], keyword_table(keywords))
 
-    for name in ("queries", "totals"):
-        yield dg.MaterializeResult(
-            asset_key=KEYS[name],
-            metadata=load_metadata(
-                results[name],
-                window,
-                sites=", ".join(sites),
-                api_requests=client.requests_made,
-                provisional_from="; ".join(provisional_from) or "none",
-            ),
-        )
-    yield dg.MaterializeResult(
-        asset_key=KEYS["tracked_keywords"],
-        metadata={
-            "status": "loaded",
-            "keywords": len(keywords),
-            "matching": "exact, ignoring case" if keywords else "none set: all queries",
-        },
-    )
-    yield configured(KEYS["queries"], sites)
-    yield schema_check(context, KEYS["queries"], results.values(), window)
+def check(client: SearchConsoleClient, config: Config) -> str:
+    """One single-row query per site (yesterday's totals)."""
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    body = {"startDate": yesterday, "endDate": yesterday, "dimensions": ["date"], "rowLimit": 1}
+    for site in sites(config):
+        client.query(site, body)
+    return f"{len(sites(config))} site(s) answered"
+
+
+SOURCE = Source(
+    name="search_console",
+    title="Search Console",
+    description="searchAnalytics/query per site and day",
+    settings=(
+        Setting(
+            "SEARCH_CONSOLE_SITE_URLS",
+            "Comma-separated properties (https://www.example.com/ or sc-domain:example.com)",
+            required=True,
+        ),
+        Setting(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "Path to the service-account JSON key added as a user of the properties",
+            required=True,
+            secret=True,  # its file's private key: the secrets scan looks for it
+        ),
+        Setting("SEARCH_CONSOLE_BASE_URL", "Search Console API host", default=DEFAULT_BASE_URL),
+        Setting(
+            "SEO_TRACKED_KEYWORDS",
+            "Comma-separated keywords tracked for SEO KPIs (none: all queries)",
+        ),
+    ),
+    tables=(
+        RawTable(
+            "queries",
+            "raw.search_console__queries",
+            QUERIES,
+            "day x query x page: clicks, impressions, ctr, position",
+        ),
+        RawTable(
+            "totals",
+            "raw.search_console__totals",
+            TOTALS,
+            "day: the property's totals (anonymized queries included)",
+        ),
+        RawTable(
+            "tracked_keywords",
+            "raw.search_console__tracked_keywords",
+            KEYWORDS,
+            "SEO_TRACKED_KEYWORDS, rewritten on every run",
+            Replace.TABLE,
+        ),
+    ),
+    lookback=fixed_lookback(LOOKBACK_DAYS),
+    connect=connect,
+    accounts=sites,
+    extract=extract,
+    check=check,
+    docs="docs/sources/search_console.md",
+)

@@ -4,30 +4,16 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines.connectors import (
-    fx,
-    ga4,
-    mailchimp,
-    search_console,
-)
 from pipelines.connectors.assets import LOOKBACK_TAG, PER_SOURCE
 from pipelines.connectors.registry import SOURCES
 from pipelines.lib.partitions import daily_partitions
 
 
 def lookback_days() -> int:
-    """The longest lookback of any source, read at tick time (some are settable, e.g.
-    MAILCHIMP_LOOKBACK_DAYS, STRIPE_LOOKBACK_DAYS): the whole range is re-pulled and rebuilt
-    each morning."""
-    return max(
-        [
-            ga4.LOOKBACK_DAYS,
-            fx.LOOKBACK_DAYS,
-            mailchimp.lookback_days(),
-            search_console.LOOKBACK_DAYS,
-            *(s.lookback(s.config()) for s in SOURCES),
-        ]
-    )
+    """The longest of the sources' declared lookbacks, read at tick time (some are settable,
+    e.g. MAILCHIMP_LOOKBACK_DAYS, STRIPE_LOOKBACK_DAYS): the range dbt rebuilds each morning;
+    each source re-pulls only its own part of it."""
+    return max(s.lookback(s.config()) for s in SOURCES)
 
 
 daily_job = dg.define_asset_job(

@@ -1,5 +1,7 @@
 """ECB Data Portal emulator: ``GET /service/data/EXR/D.{CURS}.EUR.SP00.A`` in ``csvdata`` format.
 
+As the real API, an empty currency dimension (``D..EUR.SP00.A``) answers every currency published.
+
 Rates are a deterministic random walk per currency; no observations on weekends and on the TARGET
 holidays (1 Jan, Good Friday and Easter Monday are skipped for simplicity, 1 May, 25-26 Dec).
 """
@@ -12,7 +14,7 @@ from datetime import date, timedelta
 from sources.emulators.company import EPOCH, unit_noise
 from sources.emulators.server import EmulatorServer, Request, Response
 
-PATH = r"/service/data/EXR/D\.(?P<currencies>[A-Z+]+)\.EUR\.SP00\.A"
+PATH = r"/service/data/EXR/D\.(?P<currencies>[A-Z+]*)\.EUR\.SP00\.A"
 BASE_RATES = {"USD": 1.085, "NOK": 11.62, "SEK": 11.31, "GBP": 0.856, "JPY": 161.4, "KWD": 0.334}
 HEADER = (
     "KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE,OBS_STATUS,"
@@ -43,7 +45,8 @@ class EcbEmulator:
         server.route("GET", PATH, self.data)
 
     def data(self, request: Request) -> Response:
-        currencies = request.match.group("currencies").split("+") if request.match else []
+        asked = request.match.group("currencies") if request.match else ""
+        currencies = asked.split("+") if asked else sorted(BASE_RATES)
         unknown = [c for c in currencies if c not in BASE_RATES]
         if unknown or request.arg("format") != "csvdata":
             return Response(

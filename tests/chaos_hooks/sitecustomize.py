@@ -4,11 +4,15 @@ On ``PYTHONPATH`` of the killed run only (never imported by the pipeline itself)
 ``KPI_CHAOS_STAGE`` set, the process wraps one function of that stage; when the run gets there it
 writes ``KPI_CHAOS_MARKER`` and sleeps until it is killed:
 
-- ``extraction``: GA4's second report request (the first report already fetched);
+- ``extraction``: GA4's second report request (the first report already fetched), in the
+  unpooled ``extract_sources`` step;
 - ``loading``: inside the transaction loading ``raw.ga4__leads`` (rows deleted and inserted, not
   committed; ``raw.ga4__traffic`` already committed);
 - ``checks``: inside ``kpi_checks``, its warehouse connection open;
-- ``publishing``: after the first Parquet file was swapped in, ``marts.duckdb``'s copy half-written.
+- ``publishing``: after the first Parquet file was swapped in, ``marts.duckdb``'s copy half-written;
+- ``hold_pool`` (tests/test_run_contract.py, not a kill): the first process to load
+  ``raw.ga4__traffic`` (inside the pooled load step) writes ``KPI_CHAOS_MARKER`` and waits there
+  until ``KPI_CHAOS_RELEASE`` exists (at most 300 s); the other process passes straight through.
 """
 
 from __future__ import annotations
@@ -39,6 +43,28 @@ def after(module: Any, name: str, when: Any = lambda *args: True) -> None:
     setattr(module, name, wrapper)
 
 
+def hold_first(table: str) -> Any:
+    """A ``when`` for :func:`after` that holds the first process to insert into ``table`` until
+    ``KPI_CHAOS_RELEASE`` exists; never pauses for good."""
+
+    def when(writer: Any, name: str, columns: Any) -> bool:
+        if name != table:
+            return False
+        try:
+            marker = os.open(os.environ["KPI_CHAOS_MARKER"], os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:  # another process holds (or held) the pool: pass
+            return False
+        os.write(marker, str(os.getpid()).encode())
+        os.close(marker)
+        release = Path(os.environ["KPI_CHAOS_RELEASE"])
+        deadline = time.monotonic() + 300
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return False
+
+    return when
+
+
 def install(stage: str) -> None:
     if stage == "extraction":
         from sources.ga4 import GA4Client
@@ -50,6 +76,10 @@ def install(stage: str) -> None:
             return original(self, *args, **kwargs)
 
         GA4Client.leads = leads
+    elif stage == "hold_pool":
+        from pipelines.warehouse import raw_loader
+
+        after(raw_loader, "_insert", hold_first("raw.ga4__traffic"))
     elif stage == "loading":
         from pipelines.warehouse import raw_loader
 

@@ -165,7 +165,7 @@ def dbt_is_building(instance: dg.DagsterInstance, run_id: str) -> bool:
 
 # The stage, the step the run must be in when it is killed, and the signal.
 STAGES = [
-    ("extraction", "ga4_raw", signal.SIGKILL),
+    ("extraction", "extract_sources", signal.SIGKILL),
     ("loading", "ga4_raw", signal.SIGKILL),
     ("dbt", "kpi_dbt_models", signal.SIGKILL),
     ("dbt_sigterm", "kpi_dbt_models", signal.SIGTERM),

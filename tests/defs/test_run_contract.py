@@ -6,26 +6,25 @@ can run these long, self-contained runs on the other worker.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.resources import GA4Resource
+from pipelines.connectors import ga4
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.warehouse.resource import WarehouseResource
-from sources.emulators.server import Fault
 from sources.emulators.stack import build_stack
 from tests.e2e import query
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HOOKS = Path(__file__).resolve().parents[1] / "chaos_hooks"
 
 
 def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch) -> None:
@@ -33,8 +32,8 @@ def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch
     for name in ("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS"):
         monkeypatch.delenv(name, raising=False)
     result = dg.materialize(
-        [ga4_raw],
-        resources={"warehouse": WarehouseResource(), "ga4": GA4Resource()},
+        connector_assets([ga4.SOURCE]),
+        resources={"warehouse": WarehouseResource(), **connector_resources([ga4.SOURCE])},
         partition_key="2025-03-01",
     )
     assert result.success
@@ -70,27 +69,27 @@ class Output:
         return "".join(self.lines)
 
 
+def wait_for_file(path: Path, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
     """Two `dagster asset materialize ... --partition-range` processes on one warehouse: while one
     holds the `duckdb_warehouse` pool, the other's step is queued, not failed on DuckDB's lock.
 
-    The overlap is made certain: the first GA4 answer (inside a pooled step) is held back until
-    the other process reports a step blocked by the pool."""
+    The overlap is made certain: the first run to load GA4 (a pooled step; extraction is not
+    pooled) is held inside its load (tests/chaos_hooks, stage ``hold_pool``) until the other
+    process reports a step blocked by the pool."""
     stack = build_stack(tmp_path / "sa.json", properties={"250000001": 1.0})
     stack.pin_business_clock(datetime(2025, 3, 6, tzinfo=UTC))  # Stripe/HubSpot/Zendesk "now"
     outputs: list[Output] = []
-    started = threading.Event()
     held: dict[str, object] = {}
-
-    def hold_the_pool(body: dict) -> dict:
-        started.wait(timeout=60)
-        # the answer's dates say whose run this is; the GA4 client waits 120 s for it
-        holder = 0 if re.search(r"2025030[12]", json.dumps(body)) else 1
-        held["window"] = WINDOWS[holder]
-        held["other_blocked"] = outputs[1 - holder].blocked.wait(timeout=100)
-        return body
-
-    stack.server.inject(Fault(r":runReport", kind="transform", transform=hold_the_pool))
+    holding, release = tmp_path / "holding", tmp_path / "release"
     stack.server.start()
     home = tmp_path / "dagster_home"  # the instance's storage, runs and logs: temporary
     home.mkdir()
@@ -104,6 +103,10 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
         "DAGSTER_HOME": str(home),
         "PYTHONWARNINGS": "ignore",
         "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(HOOKS),
+        "KPI_CHAOS_STAGE": "hold_pool",
+        "KPI_CHAOS_MARKER": str(holding),
+        "KPI_CHAOS_RELEASE": str(release),
     }
     dagster = str(Path(sys.executable).parent / "dagster")
     materialize = [dagster, "asset", "materialize", "-m", "pipelines.definitions", "--select", "*"]
@@ -125,7 +128,11 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
             for window in WINDOWS
         ]
         outputs.extend(Output(run) for run in runs)
-        started.set()
+        if wait_for_file(holding, timeout=300):
+            holder = [run.pid for run in runs].index(int(holding.read_text()))
+            held["window"] = WINDOWS[holder]
+            held["other_blocked"] = outputs[1 - holder].blocked.wait(timeout=100)
+        release.touch()
         for run in runs:
             run.wait(timeout=540)
     finally:

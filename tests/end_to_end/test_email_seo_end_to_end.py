@@ -16,18 +16,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.connectors.backlinks import backlinks_raw
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.mailchimp import mailchimp_raw
-from pipelines.connectors.pagespeed import pagespeed_raw
-from pipelines.connectors.resources import (
-    BacklinksResource,
-    GA4Resource,
-    MailchimpResource,
-    PageSpeedResource,
-    SearchConsoleResource,
-)
-from pipelines.connectors.search_console import search_console_raw
+from pipelines.connectors import backlinks, ga4, mailchimp, pagespeed, search_console
+from pipelines.connectors.assets import connector_assets, connector_resources
+from pipelines.connectors.framework import Source
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.warehouse.resource import WarehouseResource
@@ -50,49 +41,33 @@ EMAIL_KPIS = {
     "email.unsubscribe_rate": ("unsubscribed", "delivered"),
     "email.forward_rate": ("forwards", "delivered"),
 }
-ASSETS = [
-    kpi_catalog,
-    ga4_raw,
-    mailchimp_raw,
-    search_console_raw,
-    pagespeed_raw,
-    backlinks_raw,
-    kpi_dbt_models,
-]
+SOURCES = [ga4.SOURCE, mailchimp.SOURCE, search_console.SOURCE, pagespeed.SOURCE, backlinks.SOURCE]
 
 
-def resources(stack: EmulatorStack, **overrides: dg.ConfigurableResource) -> dict:
-    env, base = stack.env(), stack.server.base_url
+def settings(stack: EmulatorStack) -> dict[str, str]:
+    env = stack.env()
     return {
-        "warehouse": WarehouseResource(),
-        "ga4": GA4Resource(
-            property_ids="250000001", credentials_path=str(stack.service_account), base_url=base
-        ),
-        "mailchimp": MailchimpResource(api_key=env["MAILCHIMP_API_KEY"], base_url=base),
-        "search_console": SearchConsoleResource(
-            site_urls=env["SEARCH_CONSOLE_SITE_URLS"],
-            credentials_path=str(stack.service_account),
-            base_url=base,
-            tracked_keywords=env["SEO_TRACKED_KEYWORDS"],
-        ),
-        "pagespeed": PageSpeedResource(
-            api_key=env["PAGESPEED_API_KEY"],
-            urls=f"{env['PAGESPEED_URLS']},{BROKEN_URL}",
-            base_url=base,
-            max_age_days=100_000,  # the test's window lies in the past; measure it anyway
-        ),
-        "backlinks": BacklinksResource(
-            api_token=env["AHREFS_API_TOKEN"], target=env["AHREFS_TARGET"], base_url=base
-        ),
-        "dbt": dbt_resource(),
-        **overrides,
+        **env,
+        "GA4_PROPERTY_IDS": "250000001",
+        "PAGESPEED_URLS": f"{env['PAGESPEED_URLS']},{BROKEN_URL}",
+        "PAGESPEED_MAX_AGE_DAYS": "100000",  # the test's window lies in the past; measure it anyway
     }
 
 
 def materialize_range(
-    stack: EmulatorStack, start: date, end: date, assets: list | None = None
+    stack: EmulatorStack, start: date, end: date, sources: list[Source] | None = None
 ) -> dg.ExecuteInProcessResult:
-    return materialize_window(assets or ASSETS, resources(stack), start, end)
+    """The sources (all of this module's by default) and, with all of them, the dbt models."""
+    chosen = sources or SOURCES
+    assets = [*connector_assets(chosen)]
+    if sources is None:
+        assets = [kpi_catalog, *assets, kpi_dbt_models]
+    resources = {
+        "warehouse": WarehouseResource(),
+        **connector_resources(chosen, settings(stack)),
+        "dbt": dbt_resource(),
+    }
+    return materialize_window(assets, resources, start, end)
 
 
 @pytest.fixture(scope="module")
@@ -314,7 +289,7 @@ def test_repulling_a_window_replaces_lifetime_totals_with_the_newer_counts(wareh
     before = query(database, sql)
     stack.mailchimp.now = lambda: REPORTS_AS_OF + timedelta(days=40)
     try:
-        materialize_range(stack, date(2025, 3, 5), date(2025, 3, 10), [mailchimp_raw])
+        materialize_range(stack, date(2025, 3, 5), date(2025, 3, 10), [mailchimp.SOURCE])
     finally:
         stack.mailchimp.now = lambda: REPORTS_AS_OF
     after = query(database, sql)
@@ -344,7 +319,7 @@ def test_fresh_search_days_are_marked_provisional(tmp_path, monkeypatch) -> None
     stack.search_console.today = lambda: date(2025, 3, 11)  # 03-09 onward is still incomplete
     stack.server.start()
     try:
-        materialize_range(stack, date(2025, 3, 7), date(2025, 3, 10), [search_console_raw])
+        materialize_range(stack, date(2025, 3, 7), date(2025, 3, 10), [search_console.SOURCE])
     finally:
         stack.server.stop()
     rows = query(
@@ -373,15 +348,10 @@ def test_sources_without_settings_load_nothing_and_warn(tmp_path, monkeypatch) -
     )
     for name in names:
         monkeypatch.delenv(name, raising=False)
+    unset = [mailchimp.SOURCE, search_console.SOURCE, pagespeed.SOURCE, backlinks.SOURCE]
     result = dg.materialize(
-        [mailchimp_raw, search_console_raw, pagespeed_raw, backlinks_raw],
-        resources={
-            "warehouse": WarehouseResource(),
-            "mailchimp": MailchimpResource(),
-            "search_console": SearchConsoleResource(),
-            "pagespeed": PageSpeedResource(),
-            "backlinks": BacklinksResource(),
-        },
+        connector_assets(unset),
+        resources={"warehouse": WarehouseResource(), **connector_resources(unset)},
         partition_key="2025-03-01",
     )
     assert result.success

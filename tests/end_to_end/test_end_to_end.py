@@ -18,9 +18,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.resources import FxResource, GA4Resource
+from pipelines.connectors import fx, ga4
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.definitions import MART_KEYS
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import DBT_PROJECT_DIR, dbt_resource, kpi_dbt_models
@@ -36,20 +35,16 @@ START, END = date(2025, 3, 1), date(2025, 3, 10)  # Saturday .. Monday: 3 ISO we
 PROPERTIES = ("250000001", "250000002")
 
 
-def materialize_range(
-    stack: EmulatorStack, start: date, end: date, *, ga4_settings: dict | None = None
-) -> dg.ExecuteInProcessResult:
-    settings = ga4_settings or {
-        "property_ids": ",".join(PROPERTIES),
-        "credentials_path": str(stack.service_account),
-        "base_url": stack.server.base_url,
-    }
+SOURCES = [ga4.SOURCE, fx.SOURCE]
+
+
+def materialize_range(stack: EmulatorStack, start: date, end: date) -> dg.ExecuteInProcessResult:
+    settings = {**stack.env(), "GA4_PROPERTY_IDS": ",".join(PROPERTIES)}
     return materialize_window(
-        [kpi_catalog, ga4_raw, fx_rates, kpi_dbt_models, build_publish_asset(MART_KEYS)],
+        [kpi_catalog, *connector_assets(SOURCES), kpi_dbt_models, build_publish_asset(MART_KEYS)],
         {
             "warehouse": WarehouseResource(),
-            "ga4": GA4Resource(**settings),
-            "fx": FxResource(base_url=stack.server.base_url, reporting="USD"),
+            **connector_resources(SOURCES, settings),
             "dbt": dbt_resource(),
         },
         start,

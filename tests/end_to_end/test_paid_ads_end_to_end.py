@@ -18,11 +18,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.connectors import google_ads, marketing_costs, meta_ads
+from pipelines.connectors import fx, ga4, google_ads, marketing_costs, meta_ads
 from pipelines.connectors.assets import connector_assets, connector_resources
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.warehouse.resource import WarehouseResource
@@ -45,13 +42,8 @@ COSTS = [  # (month, amount, currency) as written above
 ]
 PROPERTY_CURRENCY = {"250000001": "USD", "250000002": "EUR"}
 ADS = [google_ads.SOURCE, meta_ads.SOURCE]
-ASSETS = [
-    kpi_catalog,
-    ga4_raw,
-    *connector_assets([*ADS, marketing_costs.SOURCE]),
-    fx_rates,
-    kpi_dbt_models,
-]
+SOURCES = [ga4.SOURCE, *ADS, marketing_costs.SOURCE, fx.SOURCE]
+ASSETS = [kpi_catalog, *connector_assets(SOURCES), kpi_dbt_models]
 
 
 def materialize(
@@ -61,21 +53,16 @@ def materialize(
     end: date,
     selection: dg.AssetSelection | None = None,
 ):
-    base = stack.server.base_url
+    settings = {
+        **stack.env(),
+        "GA4_PROPERTY_IDS": ",".join(DEMO_PROPERTIES),
+        "MARKETING_COSTS_PATH": str(costs_file),
+    }
     return materialize_window(
         ASSETS,
         {
             "warehouse": WarehouseResource(),
-            "ga4": GA4Resource(
-                property_ids=",".join(DEMO_PROPERTIES),
-                credentials_path=str(stack.service_account),
-                base_url=base,
-            ),
-            **connector_resources(
-                [*ADS, marketing_costs.SOURCE],
-                {**stack.env(), "MARKETING_COSTS_PATH": str(costs_file)},
-            ),
-            "fx": FxResource(base_url=base, reporting="USD"),
+            **connector_resources(SOURCES, settings),
             "dbt": dbt_resource(),
         },
         start,

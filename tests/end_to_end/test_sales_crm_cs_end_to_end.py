@@ -20,11 +20,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from pipelines.connectors import hubspot, stripe, zendesk
+from pipelines.connectors import fx, ga4, hubspot, stripe, zendesk
 from pipelines.connectors.assets import connector_assets, connector_resources
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.defs.reconciliation import CHECK_NAME, ga4_revenue_reconciles_with_stripe
@@ -66,10 +63,8 @@ def resources(stack: EmulatorStack) -> dict:
     base = stack.server.base_url
     return {
         "warehouse": WarehouseResource(),
-        "ga4": GA4Resource(
-            property_ids=",".join(PROPERTIES),
-            credentials_path=str(stack.service_account),
-            base_url=base,
+        **connector_resources(
+            [ga4.SOURCE, fx.SOURCE], {**stack.env(), "GA4_PROPERTY_IDS": ",".join(PROPERTIES)}
         ),
         **connector_resources(
             BUSINESS,
@@ -85,7 +80,6 @@ def resources(stack: EmulatorStack) -> dict:
                 "ZENDESK_BASE_URL": base,
             },
         ),
-        "fx": FxResource(base_url=base, reporting="USD"),
         "dbt": dbt_resource(),
     }
 
@@ -94,9 +88,7 @@ def materialize_range(stack: EmulatorStack, start: date, end: date) -> dg.Execut
     return materialize_window(
         [
             kpi_catalog,
-            ga4_raw,
-            *connector_assets(BUSINESS),
-            fx_rates,
+            *connector_assets([ga4.SOURCE, *BUSINESS, fx.SOURCE]),
             kpi_dbt_models,
             ga4_revenue_reconciles_with_stripe,
         ],

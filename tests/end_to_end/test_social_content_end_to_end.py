@@ -18,11 +18,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.connectors import content_costs, linkedin, mentions, meta_graph, wordpress
+from pipelines.connectors import content_costs, fx, ga4, linkedin, mentions, meta_graph, wordpress
 from pipelines.connectors.assets import connector_assets, connector_resources
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.resources import FxResource, GA4Resource
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
 from pipelines.warehouse.resource import WarehouseResource
@@ -100,15 +97,13 @@ def resources(stack: EmulatorStack, tmp: Path) -> dict:
     base = stack.server.base_url
     return {
         "warehouse": WarehouseResource(),
-        "fx": FxResource(base_url=base, reporting="USD"),
-        "ga4": GA4Resource(
-            property_ids=",".join(PROPERTIES),
-            credentials_path=str(stack.service_account),
-            base_url=base,
-        ),
         **connector_resources(
-            SOURCES,
-            {
+            [ga4.SOURCE, *SOURCES, fx.SOURCE],
+            {  # not stack.env(): it writes the demo's mention exports and costs file over these
+                "GA4_PROPERTY_IDS": ",".join(PROPERTIES),
+                "GOOGLE_APPLICATION_CREDENTIALS": str(stack.service_account),
+                "GA4_BASE_URL": base,
+                "FX_BASE_URL": base,
                 "META_PAGE_IDS": "104000000000001",
                 "INSTAGRAM_ACCOUNT_IDS": "17841400000000001",
                 "META_ACCESS_TOKEN": DEMO_META_TOKEN,
@@ -133,9 +128,7 @@ def materialize_range(stack: EmulatorStack, tmp: Path, start: date, end: date):
     return materialize_window(
         [
             kpi_catalog,
-            ga4_raw,
-            fx_rates,
-            *connector_assets(SOURCES),
+            *connector_assets([ga4.SOURCE, *SOURCES, fx.SOURCE]),
             kpi_dbt_models,
         ],
         resources(stack, tmp),

@@ -19,10 +19,8 @@ import dagster as dg
 import pytest
 import yaml
 
-from pipelines.connectors.fx import fx_rates
-from pipelines.connectors.ga4 import KEYS as GA4_KEYS
-from pipelines.connectors.ga4 import ga4_raw
-from pipelines.connectors.resources import FxResource, GA4Resource
+from pipelines.connectors import fx, ga4
+from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.defs.alert_sensor import AlertCursor, AlertsResource, kpi_alert_sensor
 from pipelines.defs.catalog_asset import kpi_catalog
 from pipelines.defs.dbt import dbt_resource, kpi_dbt_models
@@ -42,11 +40,12 @@ TARGETS_FILE = Path(__file__).resolve().parents[2] / "config" / "targets.yml"
 START, END = date(2025, 10, 1), date(2025, 11, 12)  # the demo company's two properties
 OUTAGE = date(2025, 11, 10)
 TODAY = "2025-12-01"  # nothing in the window is provisional any more
+SOURCES = [ga4.SOURCE, fx.SOURCE]
+GA4_KEYS = [table.asset_key for table in ga4.SOURCE.tables]
 ASSETS = [
     kpi_catalog,
     kpi_targets,
-    ga4_raw,
-    fx_rates,
+    *connector_assets(SOURCES),
     kpi_dbt_models,
     kpi_revisions,
     kpi_checks,
@@ -69,11 +68,8 @@ class Env:
     def resources(self, **monitoring: str) -> dict:
         return {
             "warehouse": WarehouseResource(),
-            "fx": FxResource(base_url=self.stack.server.base_url, reporting="USD"),
-            "ga4": GA4Resource(
-                property_ids=",".join(DEMO_PROPERTIES),
-                credentials_path=str(self.stack.service_account),
-                base_url=self.stack.server.base_url,
+            **connector_resources(
+                SOURCES, {**self.stack.env(), "GA4_PROPERTY_IDS": ",".join(DEMO_PROPERTIES)}
             ),
             "dbt": dbt_resource(),
             "monitoring": MonitoringResource(today=TODAY, **monitoring),
@@ -346,7 +342,7 @@ def test_a_source_that_stopped_loading_is_flagged_stale(env: Env) -> None:
 
     def freshness(now: str) -> list[dg.AssetCheckEvaluation]:
         result = dg.materialize(
-            [ga4_raw, source_freshness_checks],
+            [*connector_assets([ga4.SOURCE]), source_freshness_checks],
             selection=dg.AssetSelection.checks(source_freshness_checks),
             resources={**env.resources(now=now)},
             instance=env.instance,

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 
+from pipelines.connectors import fx, pipeline
+from pipelines.connectors.framework import Window
 from pipelines.connectors.fx import first_rate_day
 from sources.ecb import EcbClient, parse_rates_csv
-from sources.emulators.ecb import rate
+from sources.emulators.ecb import BASE_RATES, rate
 from sources.http import SchemaError
 
 # The shape the ECB Data Portal returns for format=csvdata (columns trimmed to the ones that matter
@@ -65,3 +68,28 @@ def test_rates_are_fetched_from_the_start_of_the_windows_week_and_month_plus_a_c
     assert first_rate_day(date(2025, 6, 2)) == date(2025, 5, 25)
     # Thu 2025-05-01: the week (Mon 04-28) starts before the month
     assert first_rate_day(date(2025, 5, 1)) == date(2025, 4, 21)
+
+
+def test_an_empty_currency_key_returns_every_published_currency_in_one_request(stack) -> None:
+    client = EcbClient(stack.server.base_url)
+    before = stack.server.count(r"/service/data/EXR/")
+    rows = client.all_rates(date(2025, 3, 3), date(2025, 3, 4))
+    assert stack.server.count(r"/service/data/EXR/") - before == 1
+    assert {r["currency"] for r in rows} == set(BASE_RATES)
+    key = lambda r: (r["currency"], r["rate_date"])  # noqa: E731
+    asked = client.rates(sorted(BASE_RATES), date(2025, 3, 3), date(2025, 3, 4))
+    assert sorted(rows, key=key) == sorted(asked, key=key)
+
+
+def test_fx_lands_every_currency_from_the_first_rate_day_without_the_warehouse(
+    stack, tmp_path
+) -> None:
+    config = fx.SOURCE.config({"FX_BASE_URL": stack.server.base_url})
+    window = Window(date(2025, 3, 11), date(2025, 3, 12))
+    landed = pipeline.extract(fx.SOURCE, config, window, "run", root=tmp_path)
+    rows = pa.concat_tables(landed.batches("rates")).to_pylist()
+    assert {r["currency"] for r in rows} == set(BASE_RATES)
+    days = sorted({r["rate_date"] for r in rows})
+    # first_rate_day is Sat 02-22: the first publication day after it is Mon 02-24
+    assert (days[0], days[-1]) == (date(2025, 2, 24), date(2025, 3, 11))
+    assert all(r["_partition_date"] == r["rate_date"] for r in rows)

@@ -273,8 +273,11 @@ def test_a_url_failing_on_a_rerun_keeps_the_days_earlier_measurement() -> None:
     def stamp(rows: list[dict]) -> list[dict]:
         return [{**r, "_account_id": r["url"], "_partition_date": day} for r in rows]
 
-    rerun = stamp([row(GOOD[0], "mobile", "failed", None), row(GOOD[1], "mobile", "failed", None)])
-    assert keep_earlier_measurements(con, rerun, day) == rerun  # no table yet: nothing to keep
+    rerun = arrow_table(
+        stamp([row(GOOD[0], "mobile", "failed", None), row(GOOD[1], "mobile", "failed", None)]),
+        SCHEMA,
+    )
+    assert keep_earlier_measurements(con, rerun).equals(rerun)  # no table yet: nothing to keep
 
     first = stamp([row(GOOD[0], "mobile", "ok", 0.9), row(GOOD[1], "mobile", "failed", None)])
     replace_window(
@@ -286,7 +289,7 @@ def test_a_url_failing_on_a_rerun_keeps_the_days_earlier_measurement() -> None:
         end=date(2025, 3, 6),
         run_id="r1",
     )
-    kept = keep_earlier_measurements(con, rerun, day)
+    kept = keep_earlier_measurements(con, rerun).to_pylist()
     assert [(r["url"], r["status"], r["performance_score"]) for r in kept] == [
         (GOOD[0], "ok", 0.9),  # the earlier good measurement, not the rerun's failure
         (GOOD[1], "failed", None),  # nothing good before: the failure is recorded
