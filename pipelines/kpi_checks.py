@@ -93,10 +93,16 @@ def settling_rule(kpi: Kpi, today: date) -> Callable[[date], bool]:
 
 
 def noise_rule(
-    kpi: Kpi, denominators: Mapping[date, float | None]
+    kpi: Kpi,
+    values: Mapping[date, float | None],
+    denominators: Mapping[date, float | None],
+    weeks: int = DRIFT_PARAMS.weeks,
 ) -> Callable[[date, float], float] | None:
     """Sampling noise of a day's value, in log units: Poisson for daily counts, binomial for
-    fractions (a rate over n trials). None for other KPIs (money, durations, positions)."""
+    fractions (a rate over n trials). The binomial rate is the pooled rate of the same weekday's
+    last ``weeks`` weeks (sum of successes / sum of trials): on small denominators the median
+    of daily rates drifts to 0 or 1, where the binomial noise would vanish. None for other KPIs
+    (money, durations, positions)."""
     if kpi.drift_residual != "log":
         return None
     if kpi.unit == "count" and kpi.aggregation == "sum":
@@ -105,12 +111,32 @@ def noise_rule(
 
         def binomial(day: date, expected: float) -> float:
             trials = denominators.get(day) or 0.0
-            if trials <= 0 or not 0 < expected < 1:
+            if trials <= 0:
                 return 0.0
-            return math.sqrt((1 - expected) / (trials * expected))
+            rate = pooled_rate(values, denominators, day, weeks) or expected
+            if not 0 < rate < 1:
+                return 0.0
+            return math.sqrt((1 - rate) / (trials * rate))
 
         return binomial
     return None
+
+
+def pooled_rate(
+    values: Mapping[date, float | None],
+    denominators: Mapping[date, float | None],
+    day: date,
+    weeks: int,
+) -> float | None:
+    """Sum of value x denominator over sum of denominators, same weekday, last ``weeks`` weeks."""
+    successes = trials = 0.0
+    for k in range(1, weeks + 1):
+        past = day - timedelta(days=7 * k)
+        value, denominator = values.get(past), denominators.get(past)
+        if value is not None and denominator:
+            successes += value * denominator
+            trials += denominator
+    return successes / trials if trials else None
 
 
 def evaluate_kpi_drift(
@@ -129,7 +155,7 @@ def evaluate_kpi_drift(
         min_denominator=kpi.min_denominator,
         provisional=provisional,
         settling=settling,
-        noise=noise_rule(kpi, denominators),
+        noise=noise_rule(kpi, values, denominators, params.weeks),
         additive=kpi.drift_residual == "additive",
         params=params,
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -39,10 +40,28 @@ WEEKDAY_FACTOR = (1.08, 1.12, 1.10, 1.05, 0.96, 0.80, 0.74)  # Monday..Sunday
 EPOCH = date(2024, 1, 1)
 
 
+_SEED: list[int] = [0]  # 0: the demo company; another seed: another company of the same shape
+
+
 def unit_noise(*key: object) -> float:
     """A deterministic number in [0, 1) for a key: same key, same number, on every machine."""
-    digest = hashlib.sha256("|".join(map(str, key)).encode()).digest()
+    text = "|".join(map(str, key))
+    if _SEED[0]:
+        text = f"seed{_SEED[0]}|{text}"
+    digest = hashlib.sha256(text.encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Every number drawn inside comes from company number ``seed`` (0 is the demo company):
+    the same shape, channels and rates, other noise and other incident days."""
+    previous = _SEED[0]
+    _SEED[0] = seed
+    try:
+        yield
+    finally:
+        _SEED[0] = previous
 
 
 def noise(spread: float, *key: object) -> float:
