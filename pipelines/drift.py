@@ -46,8 +46,9 @@ class DriftParams:
     error_score_single: float = 6.0
     cold_start: bool = True  # judge from the first days with wider bounds
     cold_days: int = 3  # earlier days needed before the first judgement
-    cold_scale: float = 0.15  # the scale assumed while the residual history is short
-    cold_widen: float = 1.5  # cold-start scales are widened by this factor
+    cold_residuals: int = 5  # below this many past residuals the scale is cold_scale
+    cold_scale: float = 0.15  # the scale assumed while there is hardly any residual history
+    cold_widen: float = 2.0  # cold scales are widened by 1 + cold_widen / sqrt(residuals)
     accept_after: int = 14  # a level shift flagged this many days running becomes the norm
 
     def as_dict(self) -> dict[str, float]:
@@ -208,10 +209,13 @@ def _baseline(
         return _Baseline(
             expected, len(points), residual, robust_scale(past_residuals, floor), False
         )
-    scale = robust_scale(past_residuals, floor) if len(past_residuals) >= 3 else floor
-    if not rule.additive:
-        scale = max(scale, params.cold_scale)
-    return _Baseline(expected, len(points), residual, scale * params.cold_widen, True)
+    count = len(past_residuals)
+    if count >= params.cold_residuals:  # a short history: its scale, widened for its shortness
+        scale = robust_scale(past_residuals, floor) * (1 + params.cold_widen / math.sqrt(count))
+    else:  # hardly any history: an assumed scale
+        scale = floor if rule.additive else max(floor, params.cold_scale)
+        scale *= 1 + params.cold_widen / math.sqrt(max(count, 1))
+    return _Baseline(expected, len(points), residual, scale, True)
 
 
 def _evaluate_day(

@@ -36,10 +36,22 @@ def test_the_baseline_is_the_median_of_the_same_weekday_in_the_last_8_weeks() ->
     assert result.outcome == "ok"
 
 
-def test_fewer_than_3_same_weekday_points_is_insufficient_history() -> None:
-    results = evaluate_series(weekly_series(21), "higher")
+def test_a_short_history_is_judged_cold_with_wider_bounds_from_the_first_days() -> None:
+    values = weekly_series(84)
+    results = evaluate_series(values, "higher")
+    first_days = [results[START + timedelta(days=i)].outcome for i in range(3)]
+    assert first_days == ["insufficient_history"] * 3  # fewer than 3 earlier days
+    young, settled = results[START + timedelta(days=20)], results[START + timedelta(days=83)]
+    assert young.cold and young.baseline_points == 2 and young.outcome == "ok"
+    assert not settled.cold and settled.baseline_points == 8
+    assert young.scale > 1.5 * settled.scale  # wider bounds while the baseline is short
+    values[START + timedelta(days=20)] *= 0.5
+    assert evaluate_series(values, "higher")[START + timedelta(days=20)].severity is not None
+
+
+def test_without_cold_start_fewer_than_3_same_weekday_points_is_insufficient_history() -> None:
+    results = evaluate_series(weekly_series(21), "higher", params=DriftParams(cold_start=False))
     assert results[START + timedelta(days=20)].outcome == "insufficient_history"
-    assert results[START + timedelta(days=20)].baseline_points == 2
 
 
 def test_the_scale_is_1_4826_mad_with_a_floor() -> None:
