@@ -9,7 +9,15 @@ from datetime import date
 
 import pytest
 
-from benchmarks.drift import SeedData, SeedResult, Summary, build_seed, judge_seed, size_bucket, summarize
+from benchmarks.drift import (
+    SeedData,
+    SeedResult,
+    Summary,
+    build_seed,
+    judge_seed,
+    size_bucket,
+    summarize,
+)
 from pipelines.kpi_checks import DRIFT_PARAMS
 
 
