@@ -240,7 +240,12 @@ def target_result(
         if evaluated:
             latest.append(evaluated[-1])
     chosen = worst(latest)
-    base = {"kpi_id": kpi.id, "channel": kpi.channel, "window": f"{start}..{end}"}
+    base = {
+        "kpi_id": kpi.id,
+        "channel": kpi.channel,
+        "sources": ",".join(kpi.sources),
+        "window": f"{start}..{end}",
+    }
     if chosen is None:
         text = f"{kpi.id}: no target covers {start}..{end} (or no data yet): nothing to judge"
         return dg.AssetCheckResult(
@@ -328,7 +333,12 @@ def drift_result(
     in_window = [d for day, d in sorted(evaluated.items()) if start <= day <= end]
     scored = [d for d in in_window if d.outcome not in ("no_data",)]
     chosen: DriftDay | None = worst_day(scored)
-    base = {"kpi_id": kpi.id, "channel": kpi.channel, "window": f"{start}..{end}"}
+    base = {
+        "kpi_id": kpi.id,
+        "channel": kpi.channel,
+        "sources": ",".join(kpi.sources),
+        "window": f"{start}..{end}",
+    }
     if chosen is None:
         text = f"{kpi.id}: no daily values in {start}..{end}: nothing to judge"
         return dg.AssetCheckResult(
@@ -366,6 +376,7 @@ def drift_result(
         },
         "consecutive_breaches": chosen.consecutive_breaches,
         "baseline_points": chosen.baseline_points,
+        "cold_start": chosen.cold,
         "provisional": chosen.provisional,
         "days_evaluated": len(scored),
         "days_flagged": flagged,
@@ -401,8 +412,10 @@ def _specs() -> list[dg.AssetCheckSpec]:
                 check_name(kpi.id, "drift"),
                 asset=KPI_VALUES,
                 description=f"{kpi.id} against its own same-weekday history (robust z-score): "
-                "WARN at |score| > 3 and a 10% change in the bad direction, ERROR at > 3.5 two "
-                "days running or > 5.",
+                f"WARN at |score| > {DRIFT_PARAMS.warn_score:g} and a "
+                f"{DRIFT_PARAMS.min_change:.0%} change in the bad direction, ERROR at > "
+                f"{DRIFT_PARAMS.error_score:g} two days running or > "
+                f"{DRIFT_PARAMS.error_score_single:g}; wider bounds while the history is short.",
                 metadata={"kpi_id": kpi.id, "kind": "drift"},
             )
         )
