@@ -2,6 +2,9 @@
 
 raw.stripe__charges    one row per charge: major-unit amounts, lower-case currency, reporting day
 raw.stripe__sync_days  the reporting days whose charges were pulled (zero revenue is a real zero)
+raw.stripe__customer_first_charges  per customer created before a pulled window: its first
+                       succeeded charge before that window (``replace_keys`` per customer), so a
+                       returning customer never counts as new (sales.new_customers)
 
 Charges change after creation (refunds, disputes, pending bank debits), so the daily schedule
 re-pulls the last ``STRIPE_LOOKBACK_DAYS`` (default 30) days; a window replaces its rows whole
@@ -26,14 +29,18 @@ from pipelines.ingest import (
 )
 from pipelines.partitions import WAREHOUSE_POOL, daily_partitions, single_run_backfill, window_dates
 from pipelines.progress import reports_progress
-from pipelines.raw_loader import replace_window
+from pipelines.raw_loader import replace_keys, replace_window
 from pipelines.resources import WarehouseResource
 from pipelines.resources_business import StripeResource, reporting_zone
 from pipelines.settings import env
 
 SOURCE = "stripe"
 DEFAULT_LOOKBACK_DAYS = 30
-TABLES = {"charges": "raw.stripe__charges", "sync_days": "raw.stripe__sync_days"}
+TABLES = {
+    "charges": "raw.stripe__charges",
+    "sync_days": "raw.stripe__sync_days",
+    "customer_first_charges": "raw.stripe__customer_first_charges",
+}
 KEYS = {name: dg.AssetKey(table.split(".")) for name, table in TABLES.items()}
 MONEY = pa.decimal128(18, 3)
 CHARGES_SCHEMA = pa.schema(
@@ -55,10 +62,24 @@ CHARGES_SCHEMA = pa.schema(
         ("disputed", pa.bool_()),
         ("refund_count", pa.int32()),
         ("customer", pa.string()),
+        ("customer_created_at", pa.timestamp("us")),
         ("failure_code", pa.string()),
         ("livemode", pa.bool_()),
         ("_account_id", pa.string()),
         ("_partition_date", pa.date32()),
+    ]
+)
+
+# Issue 17: a customer's first succeeded charge before the pulled window (from the provider).
+FIRST_CHARGES_SCHEMA = pa.schema(
+    [
+        ("customer", pa.string()),
+        ("charge_id", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("created_day", pa.date32()),
+        ("time_zone", pa.string()),
+        ("currency", pa.string()),
+        ("_account_id", pa.string()),
     ]
 )
 
@@ -109,6 +130,9 @@ def stripe_raw(
         {**row, "_account_id": account, "_partition_date": row["created_day"]}
         for row in client.charges(start, end, tz)
     ]
+    first_charges = [  # issue 17: one extra client call
+        {**row, "_account_id": account} for row in client.first_charges_before(rows, start, tz)
+    ]
     context.log.info(f"stripe: {len(rows)} charges in {client.requests_made} requests")
     with warehouse.connect() as con:
         charges = replace_window(
@@ -129,6 +153,13 @@ def stripe_raw(
             end=end,
             run_id=context.run.run_id,
         )
+        first = replace_keys(  # issue 17: the earlier first charges, per customer
+            con,
+            TABLES["customer_first_charges"],
+            arrow_table(first_charges, FIRST_CHARGES_SCHEMA),
+            keys=["_account_id", "customer"],
+            run_id=context.run.run_id,
+        )
     currencies = sorted({r["currency"] for r in rows})
     yield dg.MaterializeResult(
         asset_key=KEYS["charges"],
@@ -141,5 +172,8 @@ def stripe_raw(
         ),
     )
     yield dg.MaterializeResult(asset_key=KEYS["sync_days"], metadata=load_metadata(days, window))
+    yield dg.MaterializeResult(
+        asset_key=KEYS["customer_first_charges"], metadata=load_metadata(first, window)
+    )
     yield configured(KEYS["charges"], [account])
     yield schema_check(context, KEYS["charges"], [charges], window)

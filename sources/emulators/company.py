@@ -1013,6 +1013,30 @@ class BusinessActivity:
 
         return self._memo("charges", day, build)
 
+    RETURN_DAYS: ClassVar[int] = 61  # a returning customer comes back within 60 days
+
+    def customer_created(self, customer: str) -> datetime | None:
+        """When a customer object was created: with the charge that made it (``cus_<day><slot>``
+        names that charge's day and slot). None for an id the company never issued."""
+        try:
+            day, slot = datetime.strptime(customer[4:12], "%Y%m%d").date(), int(customer[12:])
+        except ValueError:
+            return None
+        charges = self.charges_on(day)
+        return charges[slot].created if slot < len(charges) else None
+
+    def customer_charges(self, customer: str, until: date) -> list[Charge]:
+        """Every charge of a customer created up to the UTC day ``until``, oldest first."""
+        created = self.customer_created(customer)
+        if created is None:
+            return []
+        found = []
+        day = created.date()
+        while day <= min(until, created.date() + timedelta(days=self.RETURN_DAYS)):
+            found += [c for c in self.charges_on(day) if c.customer == customer]
+            day += timedelta(days=1)
+        return found
+
     # HubSpot ------------------------------------------------------------------------------
     def contacts_on(self, day: date) -> list[Contact]:
         """Contacts created on the UTC ``day``: web form leads by source, plus a few imports."""
