@@ -23,7 +23,7 @@ from pipelines.partitions import WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.target_rules import EARLY_DAYS, StatusRow, TargetDay, evaluate_targets, worst
 from pipelines.targets import period_label
-from pipelines.warehouse import MISSING_RELATION
+from pipelines.warehouse import MISSING_COLUMN, MISSING_RELATION
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
 KPI_STATUS_DAILY = dg.AssetKey(["marts", "kpi_status_daily"])
@@ -193,13 +193,18 @@ def load_status_rows(
 def load_daily_series(
     con: duckdb.DuckDBPyConnection, start: date, end: date
 ) -> dict[str, tuple[dict[date, float | None], dict[date, float | None]]]:
-    """Company-wide daily value and denominator of every KPI between ``start`` and ``end``."""
-    rows = _query(
-        con,
-        "select kpi_id, period_start, value, denominator from marts.kpi_values "
-        "where grain = 'day' and segment = 'all' and period_start between ? and ?",
-        [start, end],
+    """Company-wide daily value and denominator of every KPI between ``start`` and ``end``. A
+    partial day (an account missing from the value, ``is_partial``) has no value to judge."""
+    sql = (
+        "select kpi_id, period_start, {value}, denominator from marts.kpi_values "
+        "where grain = 'day' and segment = 'all' and period_start between ? and ?"
     )
+    try:
+        rows = _query(
+            con, sql.format(value="case when is_partial then null else value end"), [start, end]
+        )
+    except MISSING_COLUMN:  # a warehouse built before is_partial
+        rows = _query(con, sql.format(value="value"), [start, end])
     series: dict[str, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
     for kpi_id, day, value, denominator in rows:
         series[kpi_id][0][day] = value
