@@ -2,12 +2,17 @@
 
 Pure functions, no Dagster. For each day, in calendar order:
 
-- baseline = median of the same weekday over the last ``weeks`` weeks (at least ``min_points``
-  values, else ``insufficient_history``), leaving out days already flagged;
-- residual = ln(value / baseline); scale = 1.4826 x MAD of the past residuals of the same window
-  (unflagged days only), floored at ``mad_floor`` and at the day's sampling noise when the KPI
-  gives one (``noise``: a count of n events or a rate over n trials cannot be steadier than
-  Poisson/binomial noise, so small volumes do not alert on chance); score = residual / scale;
+- baseline = median of the same weekday over the last ``weeks`` weeks, leaving out days already
+  flagged; residual = ln(value / baseline); scale = 1.4826 x MAD of the past residuals of the
+  last ``scale_weeks`` weeks (unflagged days only), floored at ``mad_floor`` and at the day's
+  sampling noise when the KPI gives one (``noise``: a count of n events or a rate over n trials
+  cannot be steadier than Poisson/binomial noise, so small volumes do not alert on chance);
+  score = residual / scale;
+- cold start (``cold_start``): with fewer than ``min_points`` same-weekday points or
+  ``min_residuals`` past residuals the day is still judged, with wider bounds: the scale is
+  widened by 1 + ``cold_widen`` / sqrt(residuals) (``cold_scale`` assumed below
+  ``cold_residuals`` residuals); before any same weekday exists the baseline is the median of the
+  last two weeks' days (``cold_days`` of them at least, else ``insufficient_history``);
 - KPIs that are changes and can be zero or negative (``additive=True``, e.g. follower growth):
   residual = value - baseline and the scale is the MAD of those differences;
 - a day younger than the KPI's ``settle_days`` (its value still grows as late events arrive,
@@ -17,7 +22,10 @@ Pure functions, no Dagster. For each day, in calendar order:
   or ``error_score_single`` on one day. A provisional day (its source may still restate it) is
   evaluated but capped at WARN.
 - A day beyond both thresholds in either direction is *flagged* and excluded from later baselines
-  and scales, so an incident does not become the new normal (only the bad direction alerts).
+  and scales, so an incident does not become the new normal (only the bad direction alerts);
+  a level shift flagged ``accept_after`` days running on the same side becomes the norm.
+
+The parameters are tuned on ``benchmarks/drift.py`` (docs/drift.md).
 """
 
 from __future__ import annotations
