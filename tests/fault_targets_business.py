@@ -63,6 +63,16 @@ def _stripe_load(stack: EmulatorStack, retry: RetryPolicy, con: Con, timeout: fl
         end=END,
         run_id="faults",
     ).rows_inserted
+    first = [
+        {**row, "_account_id": account} for row in client.first_charges_before(rows, START, TZ)
+    ]
+    loaded += replace_keys(
+        con,
+        stripe_pipeline.TABLES["customer_first_charges"],
+        arrow_table(first, stripe_pipeline.FIRST_CHARGES_SCHEMA),
+        keys=["_account_id", "customer"],
+        run_id="faults",
+    ).rows_inserted
     return loaded + _sync_days(con, stripe_pipeline.TABLES["sync_days"], account)
 
 
