@@ -314,7 +314,7 @@ GRACE_DAYS = 1  # alerts the day after an incident still belong to it
 
 
 def schedule(seed: int, start: date, end: date) -> list[Incident]:
-    """Incidents every 9-24 days from the third week, sizes 10-50%, and one quiet stretch."""
+    """Incidents every 6-15 days from the third week, sizes 10-50%, and one quiet stretch."""
     incidents: list[Incident] = []
     quiet_start = start + timedelta(days=150 + int(co.unit_noise("quiet", seed) * 60))
     day = start + timedelta(days=14 + int(co.unit_noise("first", seed) * 7))
@@ -412,6 +412,7 @@ class SeedResult:
     fresh_judged: int = 0
     fresh_alarms: list[str] = field(default_factory=list)
     kpi_scale: dict[str, float] = field(default_factory=dict)
+    incidents: int = 0
 
 
 @dataclass
@@ -488,7 +489,7 @@ def _morning(
 
 def judge_seed(data: SeedData, params: DriftParams = DRIFT_PARAMS) -> SeedResult:
     """Judge one synthetic year: false alarms, detections and alarms on unsettled days."""
-    result = SeedResult(data.seed)
+    result = SeedResult(data.seed, incidents=len(data.incidents))
     today = data.end + timedelta(days=60)
     for kpi in data.kpis:
         result.kpi_scale[kpi.id] = clean_scale(data.clean[kpi.id][0])
@@ -507,10 +508,6 @@ def judge_seed(data: SeedData, params: DriftParams = DRIFT_PARAMS) -> SeedResult
                 if evaluated.severity:
                     result.fresh_alarms.append(f"{kpi_id} {day} as of {today} {change:+.0%}")
     return result
-
-
-def run_seed(seed: int, start: date, days: int, params: DriftParams = DRIFT_PARAMS) -> SeedResult:
-    return judge_seed(build_seed(seed, start, days), params)
 
 
 def _apply(incidents: list[Incident], day: date, m: Measures) -> Measures:
@@ -599,7 +596,7 @@ def summarize(results: list[SeedResult]) -> Summary:
     judged = sum(len(r.judged_days) for r in results)
     cold = sum(len(r.cold_days) for r in results)
 
-    def count(days: dict[date, list[str]], keep: set[date], r: SeedResult) -> int:
+    def count(days: dict[date, list[str]], keep: set[date]) -> int:
         return sum(d in keep for d in days)
 
     steady = [d for r in results for d in r.detections if not d.cold and d.adequate]
@@ -607,11 +604,11 @@ def summarize(results: list[SeedResult]) -> Summary:
     caught = [d for d in big if d.delay is not None and d.delay <= 1]
     return Summary(
         judged=judged,
-        warn_days=sum(count(r.warn_days, r.judged_days, r) for r in results),
-        error_days=sum(count(r.error_days, r.judged_days, r) for r in results),
+        warn_days=sum(count(r.warn_days, r.judged_days) for r in results),
+        error_days=sum(count(r.error_days, r.judged_days) for r in results),
         cold_judged=cold,
-        cold_warn_days=sum(count(r.warn_days, r.cold_days, r) for r in results),
-        cold_error_days=sum(count(r.error_days, r.cold_days, r) for r in results),
+        cold_warn_days=sum(count(r.warn_days, r.cold_days) for r in results),
+        cold_error_days=sum(count(r.error_days, r.cold_days) for r in results),
         detected_30_next_day=len(caught) / len(big) if big else 1.0,
         missed_30=[
             f"seed {r.seed} {d.kpi} {d.incident.kind}/{d.incident.source} {d.incident.day} "
@@ -629,7 +626,7 @@ def render(results: list[SeedResult]) -> str:
     lines = [
         f"Drift benchmark: {len(results)} synthetic years (seeds "
         f"{', '.join(str(r.seed) for r in results)}), "
-        f"{len(FORMULAS)} KPIs, {sum(len(_incidents(r)) for r in results)} incidents",
+        f"{len(FORMULAS)} KPIs, {sum(r.incidents for r in results)} incidents",
         "",
         "False alarms (days with an alert and no incident, company-wide, all KPIs):",
         f"  steady state  {s.judged:5d} judged days: WARN+ {s.warn_days:3d} days = "
@@ -708,10 +705,6 @@ def render(results: list[SeedResult]) -> str:
         + ", ".join(inadequate)
     )
     return "\n".join(lines)
-
-
-def _incidents(result: SeedResult) -> set[Incident]:
-    return {d.incident for d in result.detections}
 
 
 def _rate(detections: list[Detection], within: int | None = None) -> str:
