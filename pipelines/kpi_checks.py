@@ -98,8 +98,9 @@ def noise_rule(
     denominators: Mapping[date, float | None],
     weeks: int = DRIFT_PARAMS.weeks,
 ) -> Callable[[date, float], float] | None:
-    """Sampling noise of a day's value, in log units: Poisson for daily counts, binomial for
-    fractions (a rate over n trials). The binomial rate is the pooled rate of the same weekday's
+    """Sampling noise of a day's value, in log units: Poisson for daily counts and for counts
+    per item (events / items: the expected events of the day), binomial for fractions (a rate
+    over n trials). The binomial rate is the pooled rate of the same weekday's
     last ``weeks`` weeks (sum of successes / sum of trials): on small denominators the median
     of daily rates drifts to 0 or 1, where the binomial noise would vanish. None for other KPIs
     (money, durations, positions)."""
@@ -107,6 +108,13 @@ def noise_rule(
         return None
     if kpi.unit == "count" and kpi.aggregation == "sum":
         return lambda _day, expected: 1 / math.sqrt(max(expected, 1.0))
+    if kpi.unit == "count" and kpi.aggregation == "ratio":  # events per item: Poisson events
+
+        def per_item(day: date, expected: float) -> float:
+            items = denominators.get(day) or 0.0
+            return 1 / math.sqrt(max(expected * items, 1.0)) if items > 0 else 0.0
+
+        return per_item
     if kpi.unit == "fraction" and kpi.aggregation == "ratio":
 
         def binomial(day: date, expected: float) -> float:
