@@ -263,3 +263,18 @@ def test_an_additive_kpi_crossing_zero_is_judged_on_differences() -> None:
     result = evaluate_series(values, "higher", additive=True)[day]
     assert result.outcome == "error"
     assert result.value < result.lower < result.upper
+
+
+def test_sampling_noise_floors_come_from_the_kpis_unit_and_roll_up() -> None:
+    from pipelines.kpi_checks import noise_rule
+
+    catalog, day = load_catalog(), START + timedelta(days=14)
+    same_weekdays = {START + timedelta(days=7 * k): 0.2 for k in range(2)}  # pooled p = 0.2
+    trials = {d: 400.0 for d in [*same_weekdays, day]}
+    per_item = noise_rule(catalog["content.engagement_per_content"], {}, {day: 50.0})
+    assert per_item(day, 0.4) == pytest.approx(1 / 20**0.5)  # 20 expected events
+    count = noise_rule(catalog["digital.site_traffic"], {}, {})
+    assert count(day, 2500.0) == pytest.approx(1 / 50)
+    rate = noise_rule(catalog["digital.conversion_rate"], same_weekdays, trials)
+    assert rate(day, 0.9) == pytest.approx((0.8 / (400 * 0.2)) ** 0.5)  # the pooled rate
+    assert noise_rule(catalog["sales.revenue"], {}, {}) is None  # money: no sampling floor
