@@ -6,6 +6,12 @@ are stored as sent. ``created`` is Unix seconds (UTC) and is bucketed into the r
 (``KPI_TIMEZONE``). Lists run newest first; ``starting_after = data[-1].id`` while ``has_more``.
 Charges change after creation (refunds, disputes, pending -> succeeded), so a window is re-pulled
 whole and replaces its rows.
+
+New customers count from a customer's first succeeded charge *ever*, not the first one in the
+loaded history: charges are listed with their customer expanded (``expand[]=data.customer``, for
+its ``created``), and for every customer created before the window the client lists that
+customer's earlier charges (``GET /v1/charges?customer=...&created[lt]=<window start>``) and keeps
+the earliest succeeded one (``first_charges_before``).
 """
 
 from __future__ import annotations
@@ -86,8 +92,17 @@ def to_major(amount: Any, currency: str, *, field: str = "amount") -> Decimal:
     return (Decimal(amount) / (Decimal(10) ** exponent(currency))).quantize(AMOUNT_SCALE)
 
 
+def _customer(charge: dict[str, Any]) -> tuple[str | None, Any]:
+    """The charge's customer id and, when the customer is expanded, its ``created``."""
+    customer = charge.get("customer")
+    if isinstance(customer, dict):
+        return (str(customer["id"]) if customer.get("id") else None), customer.get("created")
+    return (str(customer) if customer else None), None
+
+
 def parse_charge(charge: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """One charge object -> one raw row (major units, UTC instant, reporting day)."""
+    """One charge object -> one raw row (major units, UTC instant, reporting day). An expanded
+    customer adds ``customer_created_at`` (UTC)."""
     try:
         currency = str(charge["currency"])
         created = from_epoch(charge["created"])
@@ -101,6 +116,7 @@ def parse_charge(charge: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
             field="id/currency/created/status",
             value={k: charge.get(k) for k in ("id", "currency", "created", "status")},
         ) from None
+    customer, customer_created = _customer(charge)
     refunds = charge.get("refunds")
     refund_count = len(refunds.get("data") or []) if isinstance(refunds, dict) else None
     return {
@@ -124,10 +140,21 @@ def parse_charge(charge: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
         "refunded": bool(charge.get("refunded")),
         "disputed": bool(charge.get("disputed")),
         "refund_count": refund_count,
-        "customer": charge.get("customer") or None,
+        "customer": customer,
         "failure_code": charge.get("failure_code") or None,
         "livemode": bool(charge.get("livemode")),
+        **(
+            {"customer_created_at": naive_utc(from_epoch(customer_created))}
+            if customer_created is not None
+            else {}
+        ),
     }
+
+
+def earliest_succeeded(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first succeeded charge among ``rows`` (by created time, then id), or None."""
+    succeeded = [r for r in rows if r["status"] == "succeeded"]
+    return min(succeeded, key=lambda r: (r["created_at"], r["id"])) if succeeded else None
 
 
 def parse_charges_page(page: Any, tz: ZoneInfo) -> tuple[list[dict[str, Any]], bool]:
@@ -184,13 +211,17 @@ class StripeClient(HttpClient):
         The upper bound is fixed with ``created[lt]`` so charges created while paging do not
         shift the cursor.
         """
-        params = {
-            "created[gte]": epoch_seconds(start, tz),
-            "created[lt]": epoch_seconds(end, tz),
-            "limit": self.page_limit,
-            "expand[]": "data.refunds",
-        }
+        return self._pages(
+            {
+                "created[gte]": epoch_seconds(start, tz),
+                "created[lt]": epoch_seconds(end, tz),
+                "limit": self.page_limit,
+                "expand[]": ["data.refunds", "data.customer"],
+            },
+            tz,
+        )
 
+    def _pages(self, params: dict[str, Any], tz: ZoneInfo) -> Iterator[list[dict[str, Any]]]:
         def fetch(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
             query = {**params, **({"starting_after": cursor} if cursor else {})}
             page = self.get_json(CHARGES, params=query)
@@ -209,3 +240,42 @@ class StripeClient(HttpClient):
 
     def charges(self, start: date, end: date, tz: ZoneInfo) -> list[dict[str, Any]]:
         return [row for page in self.charge_pages(start, end, tz) for row in page]
+
+    def first_charges_before(
+        self, rows: list[dict[str, Any]], start: date, tz: ZoneInfo
+    ) -> list[dict[str, Any]]:
+        """For each customer of ``rows`` (charges of a window starting on ``start``) created
+        before the window, its first succeeded charge before the window, if it had one: one row
+        per such customer (``customer``, ``charge_id``, ``created_at``, ``created_day``,
+        ``currency``). One listing per customer created before the window; the others have
+        every charge in or after the window."""
+        boundary = naive_utc(from_epoch(epoch_seconds(start, tz)))
+        older = sorted(
+            {
+                r["customer"]
+                for r in rows
+                if r["customer"]
+                and r.get("customer_created_at") is not None
+                and r["customer_created_at"] < boundary
+            }
+        )
+        found = []
+        for customer in older:
+            params = {
+                "customer": customer,
+                "created[lt]": epoch_seconds(start, tz),
+                "limit": self.page_limit,
+            }
+            earlier = [row for page in self._pages(params, tz) for row in page]
+            if first := earliest_succeeded(earlier):
+                found.append(
+                    {
+                        "customer": customer,
+                        "charge_id": first["id"],
+                        "created_at": first["created_at"],
+                        "created_day": first["created_day"],
+                        "time_zone": first["time_zone"],
+                        "currency": first["currency"],
+                    }
+                )
+        return found

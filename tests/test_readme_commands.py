@@ -32,6 +32,7 @@ RUN_HERE: dict[str, str] = {
     KPI_SQL: "kpi_id",
     ".venv/bin/kpi docs": "dbt docs:",
     ".venv/bin/python -m benchmarks.run --help": "--history-days",
+    ".venv/bin/python -m benchmarks.drift --help": "--seeds",
 }
 
 
@@ -84,6 +85,7 @@ NOT_RUN: dict[str, str] = {
     ".venv/bin/python -m benchmarks.run --quick": BENCHMARK,
     ".venv/bin/python -m benchmarks.dashboard": BENCHMARK,
     ".venv/bin/python -m benchmarks.dashboard --warehouse data/warehouse.duckdb": BENCHMARK,
+    ".venv/bin/python -m benchmarks.drift": "five synthetic years, minutes (results: docs/drift.md)",
 }
 
 COVERED: dict[str, Covered] = {

@@ -2,6 +2,9 @@
 
 raw.stripe__charges    one row per charge: major-unit amounts, lower-case currency, reporting day
 raw.stripe__sync_days  the reporting days whose charges were pulled (zero revenue is a real zero)
+raw.stripe__customer_first_charges  per customer created before a pulled window: its first
+                       succeeded charge before that window (replaced per customer), so a
+                       returning customer never counts as new (sales.new_customers)
 
 Charges change after creation (refunds, disputes, pending bank debits), so the daily run re-pulls
 the last ``STRIPE_LOOKBACK_DAYS`` (default 30) days; a window replaces its rows whole (by the
@@ -20,6 +23,7 @@ from pipelines.connectors.framework import (
     Batch,
     Config,
     RawTable,
+    Replace,
     Setting,
     Source,
     Window,
@@ -49,10 +53,24 @@ CHARGES = pa.schema(
         ("disputed", pa.bool_()),
         ("refund_count", pa.int32()),
         ("customer", pa.string()),
+        ("customer_created_at", pa.timestamp("us")),
         ("failure_code", pa.string()),
         ("livemode", pa.bool_()),
         ("_account_id", pa.string()),
         ("_partition_date", pa.date32()),
+    ]
+)
+
+# A customer's first succeeded charge before the pulled window, as Stripe lists it.
+FIRST_CHARGES = pa.schema(
+    [
+        ("customer", pa.string()),
+        ("charge_id", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("created_day", pa.date32()),
+        ("time_zone", pa.string()),
+        ("currency", pa.string()),
+        ("_account_id", pa.string()),
     ]
 )
 
@@ -78,8 +96,10 @@ def extract(
     tz = kpi_timezone()
     (account_id,) = account(config)
     currencies: set[str] = set()
+    charges: list[dict[str, Any]] = []
     for page in client.charge_pages(window.start, window.end, tz):
         currencies |= {row["currency"] for row in page}
+        charges += page
         yield Batch(
             "charges",
             [
@@ -88,6 +108,8 @@ def extract(
             ],
         )
     yield sync_days_batch(account_id, window)
+    first = client.first_charges_before(charges, window.start, tz)
+    yield Batch("customer_first_charges", [{**row, "_account_id": account_id} for row in first])
     yield {"time_zone": tz.key, "currencies": ", ".join(sorted(currencies)) or "none"}
 
 
@@ -125,6 +147,14 @@ SOURCE = Source(
             "/v1/charges created in the window, one row per charge with its refunds",
         ),
         sync_days_table("stripe"),
+        RawTable(
+            "customer_first_charges",
+            "raw.stripe__customer_first_charges",
+            FIRST_CHARGES,
+            "the first succeeded charge before the window of each returning customer",
+            Replace.KEYS,
+            keys=("_account_id", "customer"),
+        ),
     ),
     lookback=lookback_setting("STRIPE_LOOKBACK_DAYS"),
     connect=connect,

@@ -1,7 +1,8 @@
-"""The alert sensor: after each finished run, one message about its failed checks.
+"""The alert sensor: after each finished run, one message per incident among its failed checks.
 
 Polls finished runs (success or failure) since its cursor, reads their asset check evaluations,
-de-duplicates against the state kept in the cursor (see ``alerts.py``) and delivers through every
+de-duplicates against the state kept in the cursor (see ``alerts.py``), groups the new failures
+into incidents (same day, shared sources) and delivers one message per incident through every
 configured channel. A delivery error fails the tick without moving the cursor: it is retried.
 On its first tick it starts from the newest finished run (no flood of old alerts).
 """
@@ -17,11 +18,12 @@ from pipelines.kpi.alerts import (
     Decision,
     SmtpSettings,
     decide,
+    messages,
     outcome_from_evaluation,
     post_webhook,
-    render,
     send_email,
 )
+from pipelines.kpi.catalog import load_catalog
 from pipelines.lib.settings import env, env_list
 from sources.http import register_secret
 
@@ -128,6 +130,14 @@ class AlertCursor:
         return json.dumps({"after": self.after, "state": self.state}, sort_keys=True)
 
 
+def kpi_sources(kpi_id: str) -> tuple[str, ...]:
+    """The catalog's sources of a KPI (none for an id the catalog does not know)."""
+    try:
+        return load_catalog()[kpi_id].sources
+    except KeyError:
+        return ()
+
+
 def run_outcomes(instance: dg.DagsterInstance, run_id: str) -> list:
     records = instance.get_records_for_run(
         run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
@@ -143,6 +153,7 @@ def run_outcomes(instance: dg.DagsterInstance, run_id: str) -> list:
                 evaluation.severity.value,
                 evaluation.description,
                 evaluation.metadata,
+                kpi_sources,
             )
         )
     return outcomes
@@ -166,8 +177,8 @@ def _run_label(record: dg.RunRecord) -> str:
     name="kpi_alert_sensor",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="One message per finished run with failed checks (webhook and/or e-mail), "
-    "grouped by channel, repeated only when a check's status changes.",
+    description="One message per incident (failed checks of a finished run about the same day "
+    "with shared sources; webhook and/or e-mail), repeated only when a check's status changes.",
 )
 def kpi_alert_sensor(
     context: dg.SensorEvaluationContext, alerts: AlertsResource
@@ -184,8 +195,7 @@ def kpi_alert_sensor(
     sent = 0
     for record in records:
         decision: Decision = decide(run_outcomes(instance, record.dagster_run.run_id), cursor.state)
-        if decision.new:
-            subject, body = render(decision, _run_label(record))
+        for subject, body in messages(decision, _run_label(record)):
             channels = alerts.deliver(subject, body)
             context.log.info(f"{subject} -> {', '.join(channels)}")
             sent += 1

@@ -24,7 +24,7 @@ from pipelines.kpi.explain import drift_explanation, target_explanation
 from pipelines.kpi.target_rules import EARLY_DAYS, StatusRow, TargetDay, evaluate_targets, worst
 from pipelines.kpi.targets import period_label
 from pipelines.lib.partitions import WAREHOUSE_POOL, run_window
-from pipelines.warehouse.connection import MISSING_RELATION
+from pipelines.warehouse.connection import MISSING_COLUMN, MISSING_RELATION
 from pipelines.warehouse.resource import WarehouseResource
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
@@ -94,24 +94,58 @@ def settling_rule(kpi: Kpi, today: date) -> Callable[[date], bool]:
 
 
 def noise_rule(
-    kpi: Kpi, denominators: Mapping[date, float | None]
+    kpi: Kpi,
+    values: Mapping[date, float | None],
+    denominators: Mapping[date, float | None],
+    weeks: int = DRIFT_PARAMS.weeks,
 ) -> Callable[[date, float], float] | None:
-    """Sampling noise of a day's value, in log units: Poisson for daily counts, binomial for
-    fractions (a rate over n trials). None for other KPIs (money, durations, positions)."""
+    """Sampling noise of a day's value, in log units: Poisson for daily counts and for counts
+    per item (events / items: the expected events of the day), binomial for fractions (a rate
+    over n trials). The binomial rate is the pooled rate of the same weekday's
+    last ``weeks`` weeks (sum of successes / sum of trials): on small denominators the median
+    of daily rates drifts to 0 or 1, where the binomial noise would vanish. None for other KPIs
+    (money, durations, positions)."""
     if kpi.drift_residual != "log":
         return None
     if kpi.unit == "count" and kpi.aggregation == "sum":
         return lambda _day, expected: 1 / math.sqrt(max(expected, 1.0))
+    if kpi.unit == "count" and kpi.aggregation == "ratio":  # events per item: Poisson events
+
+        def per_item(day: date, expected: float) -> float:
+            items = denominators.get(day) or 0.0
+            return 1 / math.sqrt(max(expected * items, 1.0)) if items > 0 else 0.0
+
+        return per_item
     if kpi.unit == "fraction" and kpi.aggregation == "ratio":
 
         def binomial(day: date, expected: float) -> float:
             trials = denominators.get(day) or 0.0
-            if trials <= 0 or not 0 < expected < 1:
+            if trials <= 0:
                 return 0.0
-            return math.sqrt((1 - expected) / (trials * expected))
+            rate = pooled_rate(values, denominators, day, weeks) or expected
+            if not 0 < rate < 1:
+                return 0.0
+            return math.sqrt((1 - rate) / (trials * rate))
 
         return binomial
     return None
+
+
+def pooled_rate(
+    values: Mapping[date, float | None],
+    denominators: Mapping[date, float | None],
+    day: date,
+    weeks: int,
+) -> float | None:
+    """Sum of value x denominator over sum of denominators, same weekday, last ``weeks`` weeks."""
+    successes = trials = 0.0
+    for k in range(1, weeks + 1):
+        past = day - timedelta(days=7 * k)
+        value, denominator = values.get(past), denominators.get(past)
+        if value is not None and denominator:
+            successes += value * denominator
+            trials += denominator
+    return successes / trials if trials else None
 
 
 def evaluate_kpi_drift(
@@ -130,7 +164,7 @@ def evaluate_kpi_drift(
         min_denominator=kpi.min_denominator,
         provisional=provisional,
         settling=settling,
-        noise=noise_rule(kpi, denominators),
+        noise=noise_rule(kpi, values, denominators, params.weeks),
         additive=kpi.drift_residual == "additive",
         params=params,
     )
@@ -168,13 +202,18 @@ def load_status_rows(
 def load_daily_series(
     con: duckdb.DuckDBPyConnection, start: date, end: date
 ) -> dict[str, tuple[dict[date, float | None], dict[date, float | None]]]:
-    """Company-wide daily value and denominator of every KPI between ``start`` and ``end``."""
-    rows = _query(
-        con,
-        "select kpi_id, period_start, value, denominator from marts.kpi_values "
-        "where grain = 'day' and segment = 'all' and period_start between ? and ?",
-        [start, end],
+    """Company-wide daily value and denominator of every KPI between ``start`` and ``end``. A
+    partial day (an account missing from the value, ``is_partial``) has no value to judge."""
+    sql = (
+        "select kpi_id, period_start, {value}, denominator from marts.kpi_values "
+        "where grain = 'day' and segment = 'all' and period_start between ? and ?"
     )
+    try:
+        rows = _query(
+            con, sql.format(value="case when is_partial then null else value end"), [start, end]
+        )
+    except MISSING_COLUMN:  # a warehouse built before is_partial
+        rows = _query(con, sql.format(value="value"), [start, end])
     series: dict[str, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
     for kpi_id, day, value, denominator in rows:
         series[kpi_id][0][day] = value
@@ -215,7 +254,12 @@ def target_result(
         if evaluated:
             latest.append(evaluated[-1])
     chosen = worst(latest)
-    base = {"kpi_id": kpi.id, "channel": kpi.channel, "window": f"{start}..{end}"}
+    base = {
+        "kpi_id": kpi.id,
+        "channel": kpi.channel,
+        "sources": ",".join(kpi.sources),
+        "window": f"{start}..{end}",
+    }
     if chosen is None:
         text = f"{kpi.id}: no target covers {start}..{end} (or no data yet): nothing to judge"
         return dg.AssetCheckResult(
@@ -303,7 +347,12 @@ def drift_result(
     in_window = [d for day, d in sorted(evaluated.items()) if start <= day <= end]
     scored = [d for d in in_window if d.outcome not in ("no_data",)]
     chosen: DriftDay | None = worst_day(scored)
-    base = {"kpi_id": kpi.id, "channel": kpi.channel, "window": f"{start}..{end}"}
+    base = {
+        "kpi_id": kpi.id,
+        "channel": kpi.channel,
+        "sources": ",".join(kpi.sources),
+        "window": f"{start}..{end}",
+    }
     if chosen is None:
         text = f"{kpi.id}: no daily values in {start}..{end}: nothing to judge"
         return dg.AssetCheckResult(
@@ -341,6 +390,7 @@ def drift_result(
         },
         "consecutive_breaches": chosen.consecutive_breaches,
         "baseline_points": chosen.baseline_points,
+        "cold_start": chosen.cold,
         "provisional": chosen.provisional,
         "days_evaluated": len(scored),
         "days_flagged": flagged,
@@ -376,8 +426,10 @@ def _specs() -> list[dg.AssetCheckSpec]:
                 check_name(kpi.id, "drift"),
                 asset=KPI_VALUES,
                 description=f"{kpi.id} against its own same-weekday history (robust z-score): "
-                "WARN at |score| > 3 and a 10% change in the bad direction, ERROR at > 3.5 two "
-                "days running or > 5.",
+                f"WARN at |score| > {DRIFT_PARAMS.warn_score:g} and a "
+                f"{DRIFT_PARAMS.min_change:.0%} change in the bad direction, ERROR at > "
+                f"{DRIFT_PARAMS.error_score:g} two days running or > "
+                f"{DRIFT_PARAMS.error_score_single:g}; wider bounds while the history is short.",
                 metadata={"kpi_id": kpi.id, "kind": "drift"},
             )
         )

@@ -2,12 +2,17 @@
 
 Pure functions, no Dagster. For each day, in calendar order:
 
-- baseline = median of the same weekday over the last ``weeks`` weeks (at least ``min_points``
-  values, else ``insufficient_history``), leaving out days already flagged;
-- residual = ln(value / baseline); scale = 1.4826 x MAD of the past residuals of the same window
-  (unflagged days only), floored at ``mad_floor`` and at the day's sampling noise when the KPI
-  gives one (``noise``: a count of n events or a rate over n trials cannot be steadier than
-  Poisson/binomial noise, so small volumes do not alert on chance); score = residual / scale;
+- baseline = median of the same weekday over the last ``weeks`` weeks, leaving out days already
+  flagged; residual = ln(value / baseline); scale = 1.4826 x MAD of the past residuals of the
+  last ``scale_weeks`` weeks (unflagged days only), floored at ``mad_floor`` and at the day's
+  sampling noise when the KPI gives one (``noise``: a count of n events or a rate over n trials
+  cannot be steadier than Poisson/binomial noise, so small volumes do not alert on chance);
+  score = residual / scale;
+- cold start (``cold_start``): with fewer than ``min_points`` same-weekday points or
+  ``min_residuals`` past residuals the day is still judged, with wider bounds: the scale is
+  widened by 1 + ``cold_widen`` / sqrt(residuals) (``cold_scale`` assumed below
+  ``cold_residuals`` residuals); before any same weekday exists the baseline is the median of the
+  last two weeks' days (``cold_days`` of them at least, else ``insufficient_history``);
 - KPIs that are changes and can be zero or negative (``additive=True``, e.g. follower growth):
   residual = value - baseline and the scale is the MAD of those differences;
 - a day younger than the KPI's ``settle_days`` (its value still grows as late events arrive,
@@ -17,7 +22,10 @@ Pure functions, no Dagster. For each day, in calendar order:
   or ``error_score_single`` on one day. A provisional day (its source may still restate it) is
   evaluated but capped at WARN.
 - A day beyond both thresholds in either direction is *flagged* and excluded from later baselines
-  and scales, so an incident does not become the new normal (only the bad direction alerts).
+  and scales, so an incident does not become the new normal (only the bad direction alerts);
+  a level shift flagged ``accept_after`` days running on the same side becomes the norm.
+
+The parameters are tuned on ``benchmarks/drift.py`` (docs/drift.md).
 """
 
 from __future__ import annotations
@@ -35,14 +43,21 @@ METHOD = "same-weekday median, log-ratio / (1.4826 x MAD)"
 
 @dataclass(frozen=True)
 class DriftParams:
-    weeks: int = 8
-    min_points: int = 3
-    min_residuals: int = 7
+    weeks: int = 8  # same-weekday points of the baseline
+    scale_weeks: int = 16  # past residuals of the scale (a longer window: a steadier scale)
+    min_points: int = 3  # same-weekday points for a full judgement
+    min_residuals: int = 14  # past residuals for a full judgement
     mad_floor: float = 0.02
-    warn_score: float = 3.0
+    warn_score: float = 3.5
     min_change: float = 0.10
-    error_score: float = 3.5
-    error_score_single: float = 5.0
+    error_score: float = 4.0
+    error_score_single: float = 6.0
+    cold_start: bool = True  # judge from the first days with wider bounds
+    cold_days: int = 3  # earlier days needed before the first judgement
+    cold_residuals: int = 5  # below this many past residuals the scale is cold_scale
+    cold_scale: float = 0.15  # the scale assumed while there is hardly any residual history
+    cold_widen: float = 2.0  # cold scales are widened by 1 + cold_widen / sqrt(residuals)
+    accept_after: int = 14  # a level shift flagged this many days running becomes the norm
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -51,7 +66,8 @@ class DriftParams:
 @dataclass(frozen=True)
 class DriftDay:
     """The evaluation of one day. ``outcome``: ok, anomaly (good direction), warn, error,
-    insufficient_history, insufficient_volume, settling or no_data."""
+    insufficient_history, insufficient_volume, settling or no_data. ``cold``: judged in the
+    cold start (short baseline, wider bounds)."""
 
     day: date
     outcome: str
@@ -67,6 +83,7 @@ class DriftDay:
     provisional: bool = False
     capped: bool = False
     flagged: bool = False
+    cold: bool = False
 
     @property
     def severity(self) -> str | None:
@@ -78,6 +95,8 @@ class _State:
     values: dict[date, float] = field(default_factory=dict)
     residuals: dict[date, float] = field(default_factory=dict)
     flagged: set[date] = field(default_factory=set)
+    run: list[date] = field(default_factory=list)  # the current run of flagged days
+    run_up: bool = False  # the side of that run
 
 
 def bad_side(score: float, direction: str) -> float:
@@ -138,6 +157,75 @@ class _Rule:
     additive: bool
 
 
+@dataclass(frozen=True)
+class _Baseline:
+    expected: float
+    points: int  # same-weekday points (0: the cold start's all-weekday median)
+    residual: float
+    scale: float
+    cold: bool
+
+
+def _baseline(
+    day: date, value: float, rule: _Rule, params: DriftParams, state: _State
+) -> _Baseline | None:
+    """Expected value and scale of ``day`` from the unflagged history; None: too little yet."""
+
+    def usable(past: date) -> bool:
+        return (
+            past in state.values
+            and past not in state.flagged
+            and (rule.additive or state.values[past] > 0)
+        )
+
+    points = [
+        state.values[past]
+        for k in range(1, params.weeks + 1)
+        if usable(past := day - timedelta(days=7 * k))
+    ]
+    if points:
+        expected = statistics.median(points)
+    else:  # no same weekday yet: the median of the last two weeks, weekday effects unknown
+        earlier = [
+            state.values[past] for k in range(1, 15) if usable(past := day - timedelta(days=k))
+        ]
+        if not params.cold_start or len(earlier) < params.cold_days:
+            return None
+        expected = statistics.median(earlier)
+    if rule.additive:
+        residual = value - expected
+    else:
+        residual = math.log(max(value, expected * 1e-3) / expected)
+    window_start = day - timedelta(days=7 * params.scale_weeks)
+    past_residuals = [
+        r for d, r in state.residuals.items() if window_start <= d < day and d not in state.flagged
+    ]
+    if points:  # residuals from a same-weekday baseline only feed later scales
+        state.residuals[day] = residual
+    cold = len(points) < params.min_points or len(past_residuals) < params.min_residuals
+    if cold and not params.cold_start:
+        return None
+    floor = params.mad_floor
+    if rule.additive:  # differences: at least the spread of the values themselves
+        spread = [
+            v for d, v in state.values.items() if window_start <= d < day and d not in state.flagged
+        ]
+        floor = max(params.mad_floor * max(abs(expected), 1.0), robust_scale(spread, 0.0))
+    if rule.noise is not None:
+        floor = max(floor, rule.noise(day, expected))
+    if not cold:
+        return _Baseline(
+            expected, len(points), residual, robust_scale(past_residuals, floor), False
+        )
+    count = len(past_residuals)
+    if count >= params.cold_residuals:  # a short history: its scale, widened for its shortness
+        scale = robust_scale(past_residuals, floor) * (1 + params.cold_widen / math.sqrt(count))
+    else:  # hardly any history: an assumed scale
+        scale = floor if rule.additive else max(floor, params.cold_scale)
+        scale *= 1 + params.cold_widen / math.sqrt(max(count, 1))
+    return _Baseline(expected, len(points), residual, scale, True)
+
+
 def _evaluate_day(
     day: date,
     values: Mapping[date, float | None],
@@ -160,52 +248,12 @@ def _evaluate_day(
         if denominator is None or denominator < min_denominator:
             return DriftDay(day, "insufficient_volume", value=value, provisional=is_provisional)
     state.values[day] = value
-
-    points = [
-        state.values[past]
-        for k in range(1, params.weeks + 1)
-        if (past := day - timedelta(days=7 * k)) in state.values
-        and past not in state.flagged
-        and (rule.additive or state.values[past] > 0)
-    ]
-    if len(points) < params.min_points:
-        return DriftDay(
-            day,
-            "insufficient_history",
-            value=value,
-            baseline_points=len(points),
-            provisional=is_provisional,
-        )
-    expected = statistics.median(points)
-    if rule.additive:
-        residual = value - expected
-    else:
-        residual = math.log(max(value, expected * 1e-3) / expected)
-    window_start = day - timedelta(days=7 * params.weeks)
-    past_residuals = [
-        r for d, r in state.residuals.items() if window_start <= d < day and d not in state.flagged
-    ]
-    state.residuals[day] = residual
-    if len(past_residuals) < params.min_residuals:
-        return DriftDay(
-            day,
-            "insufficient_history",
-            value=value,
-            expected=expected,
-            baseline_points=len(points),
-            provisional=is_provisional,
-        )
-    floor = params.mad_floor
-    if rule.additive:  # differences: at least the spread of the values themselves
-        spread = [
-            v for d, v in state.values.items() if window_start <= d < day and d not in state.flagged
-        ]
-        floor = max(params.mad_floor * max(abs(expected), 1.0), robust_scale(spread, 0.0))
-    if rule.noise is not None:
-        floor = max(floor, rule.noise(day, expected))
-    scale = robust_scale(past_residuals, floor)
-    score = residual / scale
-    change = (value - expected) / abs(expected) if expected else math.copysign(math.inf, residual)
+    base = _baseline(day, value, rule, params, state)
+    if base is None:
+        return DriftDay(day, "insufficient_history", value=value, provisional=is_provisional)
+    expected, scale = base.expected, base.scale
+    score = base.residual / scale
+    change = (value - expected) / abs(expected) if expected else math.copysign(math.inf, score)
     bad = bad_side(score, direction)
     if rule.additive:
         reach = max(params.warn_score * scale, params.min_change * abs(expected))
@@ -238,8 +286,7 @@ def _evaluate_day(
     capped = outcome == "error" and is_provisional
     if capped:
         outcome = "warn"
-    if anomalous:
-        state.flagged.add(day)
+    _flag(day, anomalous, score, params, state)
     breach = bad > params.warn_score and big_change
     consecutive = 0
     if breach:
@@ -254,12 +301,28 @@ def _evaluate_day(
         score=score,
         change=change,
         scale=scale,
-        baseline_points=len(points),
+        baseline_points=base.points,
         consecutive_breaches=consecutive,
         provisional=is_provisional,
         capped=capped,
         flagged=anomalous,
+        cold=base.cold,
     )
+
+
+def _flag(day: date, anomalous: bool, score: float, params: DriftParams, state: _State) -> None:
+    """Keep an anomalous day out of later baselines, unless it is part of a level shift: once
+    ``accept_after`` days in a row are flagged on the same side, they become the new norm."""
+    if not anomalous:
+        state.run = []
+        return
+    state.flagged.add(day)
+    follows = bool(state.run) and state.run[-1] == day - timedelta(days=1)
+    state.run = [*state.run, day] if follows and state.run_up == (score > 0) else [day]
+    state.run_up = score > 0
+    if len(state.run) >= params.accept_after:
+        state.flagged.difference_update(state.run)
+        state.run = []
 
 
 def worst_day(days: list[DriftDay]) -> DriftDay | None:

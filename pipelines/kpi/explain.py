@@ -75,16 +75,21 @@ def drift_explanation(kpi: Kpi, day: DriftDay, params: DriftParams) -> str:
             f"{kpi.settle_days} days): judged once it is {kpi.settle_days} days old"
         )
     if day.outcome == "insufficient_history":
-        return (
-            f"{kpi.id}: not enough history to judge {day.day} ({day.baseline_points} same-weekday "
-            f"points in {params.weeks} weeks, {params.min_points} needed, and "
-            f"{params.min_residuals} past residuals)"
+        needed = (
+            f"{params.cold_days} earlier days needed"
+            if params.cold_start
+            else f"{params.min_points} same-weekday points in {params.weeks} weeks and "
+            f"{params.min_residuals} past residuals needed"
         )
+        return f"{kpi.id}: not enough history to judge {day.day} ({needed})"
     change = day.change or 0.0
     side = "above" if change > 0 else "below"
+    baseline = "same-weekday baseline" if day.baseline_points else "baseline of recent days"
+    if day.cold:
+        baseline = f"{baseline} (cold start: short history, wider bounds)"
     text = (
         f"{kpi.id} {quantity(kpi, day.value)} on {day.day} is {abs(change):.0%} {side} its "
-        f"same-weekday baseline {quantity(kpi, day.expected)} (score {day.score:+.1f})"
+        f"{baseline} {quantity(kpi, day.expected)} (score {day.score:+.1f})"
     )
     if day.outcome == "error":
         why = (

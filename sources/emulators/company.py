@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -39,10 +40,28 @@ WEEKDAY_FACTOR = (1.08, 1.12, 1.10, 1.05, 0.96, 0.80, 0.74)  # Monday..Sunday
 EPOCH = date(2024, 1, 1)
 
 
+_SEED: list[int] = [0]  # 0: the demo company; another seed: another company of the same shape
+
+
 def unit_noise(*key: object) -> float:
     """A deterministic number in [0, 1) for a key: same key, same number, on every machine."""
-    digest = hashlib.sha256("|".join(map(str, key)).encode()).digest()
+    text = "|".join(map(str, key))
+    if _SEED[0]:
+        text = f"seed{_SEED[0]}|{text}"
+    digest = hashlib.sha256(text.encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Every number drawn inside comes from company number ``seed`` (0 is the demo company):
+    the same shape, channels and rates, other noise and other incident days."""
+    previous = _SEED[0]
+    _SEED[0] = seed
+    try:
+        yield
+    finally:
+        _SEED[0] = previous
 
 
 def noise(spread: float, *key: object) -> float:
@@ -928,12 +947,19 @@ class BusinessActivity:
     def _is_new_customer(day: date, k: int) -> bool:
         return unit_noise("charge", day, k, "guest") >= 0.40
 
-    def _customer(self, day: date, k: int) -> str | None:
+    @staticmethod
+    def _returning_from(day: date, k: int) -> date | None:
+        """The earlier day whose new customers charge ``k`` of ``day`` returns from, if it is a
+        returning customer's charge (one in the last 60 days)."""
         roll = unit_noise("charge", day, k, "guest")
-        if roll < 0.05:
+        if not 0.05 <= roll < 0.40:
+            return None
+        return day - timedelta(days=1 + int(unit_noise("charge", day, k, "back") * 60))
+
+    def _customer(self, day: date, k: int) -> str | None:
+        if unit_noise("charge", day, k, "guest") < 0.05:
             return None  # a guest checkout: no customer object
-        if roll < 0.40:  # a returning customer from the last 60 days
-            earlier = day - timedelta(days=1 + int(unit_noise("charge", day, k, "back") * 60))
+        if earlier := self._returning_from(day, k):
             slots = [
                 j for j in range(self._charge_count(earlier)) if self._is_new_customer(earlier, j)
             ]
@@ -944,55 +970,96 @@ class BusinessActivity:
 
     def charges_on(self, day: date) -> list[Charge]:
         """Charges created on the UTC ``day``."""
+        return self._memo(
+            "charges", day, lambda: [self._charge(day, k) for k in range(self._charge_count(day))]
+        )
 
-        def build() -> list[Charge]:
-            charges = []
+    @staticmethod
+    def _charge_created(day: date, k: int) -> datetime:
+        return _at(day, unit_noise("charge", day, k, "t"))
+
+    def _charge(self, day: date, k: int) -> Charge:
+        """Charge ``k`` of the UTC ``day``."""
+        key = ("charge", day, k)
+        created = self._charge_created(day, k)
+        pick, currency = unit_noise(*key, "cur"), "usd"
+        for code, share in STRIPE_CURRENCIES:
+            if pick < share:
+                currency = code
+                break
+            pick -= share
+        usd = 86.5 * noise(0.4, *key, "amount")
+        amount = round(usd * PRICE_PER_USD[currency] * 10 ** MINOR_EXPONENT.get(currency, 2))
+        status_roll = unit_noise(*key, "status")
+        refund_roll = unit_noise(*key, "refund")
+        refund_amount = 0
+        if refund_roll < 0.06:
+            refund_amount = amount
+        elif refund_roll < 0.10:
+            refund_amount = round(amount * (0.3 + 0.4 * unit_noise(*key, "partial")))
+        refunded_at = (
+            created + _span(24 + 456 * unit_noise(*key, "refund_at")) if refund_amount else None
+        )
+        slow = 0.05 <= status_roll < 0.08  # bank debit: pending for three days
+        digest = hashlib.sha256(f"{day}{k}".encode()).hexdigest()[:10]
+        return Charge(
+            id=f"ch_3{day:%Y%m%d}{k:04d}{digest}",
+            created=created,
+            amount=amount,
+            currency=currency,
+            customer=self._customer(day, k),
+            failed=status_roll < 0.05,
+            settles=created + timedelta(days=3 if slow else 0),
+            refund_amount=refund_amount if status_roll >= 0.05 else 0,
+            refunded_at=refunded_at if status_roll >= 0.05 else None,
+            disputed_at=created + timedelta(days=10)
+            if unit_noise(*key, "dispute") < 0.005
+            else None,
+        )
+
+    RETURN_DAYS: ClassVar[int] = 61  # a returning customer comes back within 60 days
+
+    def _customer_slot(self, customer: str) -> tuple[date, int] | None:
+        """The day and slot of the charge that created a customer (``cus_<day><slot>``)."""
+        try:
+            day, slot = datetime.strptime(customer[4:12], "%Y%m%d").date(), int(customer[12:])
+        except ValueError:
+            return None
+        return (day, slot) if slot < self._charge_count(day) else None
+
+    def customer_created(self, customer: str) -> datetime | None:
+        """When a customer object was created: with the charge that made it. None for an id the
+        company never issued."""
+        found = self._customer_slot(customer)
+        return self._charge_created(*found) if found else None
+
+    def _returns(self, day: date) -> dict[date, list[int]]:
+        """The returning charges of ``day`` by the day their customers were new."""
+
+        def build() -> dict[date, list[int]]:
+            found: dict[date, list[int]] = {}
             for k in range(self._charge_count(day)):
-                key = ("charge", day, k)
-                created = _at(day, unit_noise(*key, "t"))
-                pick, currency = unit_noise(*key, "cur"), "usd"
-                for code, share in STRIPE_CURRENCIES:
-                    if pick < share:
-                        currency = code
-                        break
-                    pick -= share
-                usd = 86.5 * noise(0.4, *key, "amount")
-                amount = round(
-                    usd * PRICE_PER_USD[currency] * 10 ** MINOR_EXPONENT.get(currency, 2)
-                )
-                status_roll = unit_noise(*key, "status")
-                refund_roll = unit_noise(*key, "refund")
-                refund_amount = 0
-                if refund_roll < 0.06:
-                    refund_amount = amount
-                elif refund_roll < 0.10:
-                    refund_amount = round(amount * (0.3 + 0.4 * unit_noise(*key, "partial")))
-                refunded_at = (
-                    created + _span(24 + 456 * unit_noise(*key, "refund_at"))
-                    if refund_amount
-                    else None
-                )
-                slow = 0.05 <= status_roll < 0.08  # bank debit: pending for three days
-                digest = hashlib.sha256(f"{day}{k}".encode()).hexdigest()[:10]
-                charges.append(
-                    Charge(
-                        id=f"ch_3{day:%Y%m%d}{k:04d}{digest}",
-                        created=created,
-                        amount=amount,
-                        currency=currency,
-                        customer=self._customer(day, k),
-                        failed=status_roll < 0.05,
-                        settles=created + timedelta(days=3 if slow else 0),
-                        refund_amount=refund_amount if status_roll >= 0.05 else 0,
-                        refunded_at=refunded_at if status_roll >= 0.05 else None,
-                        disputed_at=created + timedelta(days=10)
-                        if unit_noise(*key, "dispute") < 0.005
-                        else None,
-                    )
-                )
-            return charges
+                if origin := self._returning_from(day, k):
+                    found.setdefault(origin, []).append(k)
+            return found
 
-        return self._memo("charges", day, build)
+        return self._memo("returns", day, build)
+
+    def customer_charges(self, customer: str, until: date) -> list[Charge]:
+        """Every charge of a customer created up to the UTC day ``until``, oldest first: the
+        charge that created it and the returning charges of the next 60 days."""
+        found = self._customer_slot(customer)
+        if found is None:
+            return []
+        origin, slot = found
+        charges = [self._charge(origin, slot)]
+        day = origin + timedelta(days=1)
+        while day <= min(until, origin + timedelta(days=self.RETURN_DAYS)):
+            for k in self._returns(day).get(origin, []):
+                if self._customer(day, k) == customer:
+                    charges.append(self._charge(day, k))
+            day += timedelta(days=1)
+        return [c for c in charges if c.customer == customer and c.created.date() <= until]
 
     # HubSpot ------------------------------------------------------------------------------
     def contacts_on(self, day: date) -> list[Contact]:

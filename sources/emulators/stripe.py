@@ -1,5 +1,9 @@
 """Stripe emulator: ``GET /v1/charges`` with list envelope, ``starting_after`` paging, newest first.
 
+Like Stripe: ``customer=<id>`` lists that customer's charges (any time, within the ``created``
+bounds), ``expand[]=data.customer`` replaces the customer id by the customer object (its
+``created``: when the customer's first charge made it), ``expand[]=data.refunds`` adds refunds.
+
 Checks the secret key (Bearer or Basic), validates ``Stripe-Version`` and ``limit``, answers
 Stripe error objects (``{"error": {"type", "code", "message", "param"}}``) and, when asked, a 429
 ``rate_limit`` after ``rate_limit_every`` requests. Charges come from the demo company as of
@@ -27,6 +31,18 @@ def stripe_error(
     status: int, message: str, *, type_: str = "invalid_request_error", **extra: Any
 ) -> Response:
     return Response(status, {"error": {"message": message, "type": type_, **extra}})
+
+
+def customer_json(customer: str, created: datetime | None) -> dict[str, Any]:
+    """A Stripe customer object (the fields the pipeline reads, and a few more)."""
+    return {
+        "id": customer,
+        "object": "customer",
+        "created": int(created.timestamp()) if created else None,
+        "email": None,
+        "livemode": False,
+        "metadata": {},
+    }
 
 
 def charge_json(charge: Charge, now: datetime, expand_refunds: bool) -> dict[str, Any]:
@@ -136,11 +152,23 @@ class StripeEmulator:
                 code="parameter_invalid_integer",
             )
         now = self.now()
-        bounds = self._bounds(request, now)
+        customer = request.arg("customer")
+        bounds = self._bounds(request, now, unbounded_below=customer is not None)
         if isinstance(bounds, Response):
             return bounds
         low, high = bounds
-        charges = self._charges(low, high, now)
+        if customer is not None:
+            charges = sorted(
+                (
+                    c
+                    for c in self.activity.customer_charges(customer, now.date())
+                    if low <= c.created.timestamp() < high and c.created <= now
+                ),
+                key=lambda c: (c.created, c.id),
+                reverse=True,
+            )
+        else:
+            charges = self._charges(low, high, now)
         start = 0
         if cursor := request.arg("starting_after"):
             ids = [c.id for c in charges]
@@ -153,20 +181,31 @@ class StripeEmulator:
                 )
             start = ids.index(cursor) + 1
         page = charges[start : start + limit]
-        expand = "data.refunds" in request.query.get("expand[]", [])
+        expand = request.query.get("expand[]", [])
+        data = [charge_json(c, now, "data.refunds" in expand) for c in page]
+        if "data.customer" in expand:
+            for body, charge in zip(data, page, strict=True):
+                if charge.customer:
+                    created = self.activity.customer_created(charge.customer)
+                    body["customer"] = customer_json(charge.customer, created)
         return Response(
             body={
                 "object": "list",
                 "url": "/v1/charges",
                 "has_more": start + limit < len(charges),
-                "data": [charge_json(c, now, expand) for c in page],
+                "data": data,
             }
         )
 
     @staticmethod
-    def _bounds(request: Request, now: datetime) -> tuple[int, int] | Response:
+    def _bounds(
+        request: Request, now: datetime, unbounded_below: bool = False
+    ) -> tuple[int, int] | Response:
+        """``[low, high)`` epoch seconds from the ``created`` filters. Without a lower bound the
+        emulator lists the last 30 days (a customer's charges: all of them)."""
+        default_low = 0 if unbounded_below else int((now - timedelta(days=30)).timestamp())
         try:
-            low = int(request.arg("created[gte]") or int((now - timedelta(days=30)).timestamp()))
+            low = int(request.arg("created[gte]") or default_low)
             if request.arg("created[gt]"):
                 low = int(request.arg("created[gt]") or 0) + 1
             high = int(request.arg("created[lt]") or int(now.timestamp()) + 1)

@@ -95,6 +95,7 @@ EXPECTED_ASSETS = {
     "marts/kpi_revisions",
     # sales, CRM and customer service
     "raw/stripe__charges",
+    "raw/stripe__customer_first_charges",
     "raw/stripe__sync_days",
     "raw/hubspot__contacts",
     "raw/hubspot__deals",
@@ -107,6 +108,7 @@ EXPECTED_ASSETS = {
     "landing/hubspot",
     "landing/zendesk",
     "staging/stg_stripe__charges",
+    "staging/stg_stripe__customer_first_charges",
     "staging/stg_stripe__sync_days",
     "staging/stg_hubspot__contacts",
     "staging/stg_hubspot__deals",

@@ -151,12 +151,18 @@ def daily_measures(stack: EmulatorStack) -> dict[date, dict[str, float]]:
         days[day]["gross"] += c.amount / scale * rate
         days[day]["net"] += (c.amount - c.amount_refunded(NOW)) / scale * rate
         days[day]["succeeded"] += 1
-        if c.customer and (
-            c.customer not in first_seen or (c.created, c.id) < first_seen[c.customer]
-        ):
-            first_seen[c.customer] = (c.created, c.id)
+        if c.customer and c.customer not in first_seen:
+            # the customer's first succeeded charge ever, not the first one in the window
+            # (issue 17: a returning customer whose first charge is older was counted as new)
+            ever = [
+                (e.created, e.id)
+                for e in activity.customer_charges(c.customer, END)
+                if e.status(NOW) == "succeeded"
+            ]
+            first_seen[c.customer] = min(ever)
     for created, _ in first_seen.values():
-        days[created.astimezone(TZ).date()]["new_customers"] += 1
+        if START <= created.astimezone(TZ).date() <= END:
+            days[created.astimezone(TZ).date()]["new_customers"] += 1
     # HubSpot: contacts created in the window's Oslo days that are leads now
     for utc_day in utc_days_around_window():
         for contact in activity.contacts_on(utc_day):

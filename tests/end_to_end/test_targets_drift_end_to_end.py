@@ -313,7 +313,9 @@ def test_revisions_record_each_run_and_how_much_a_day_was_restated(env: Env) -> 
         assert value == pytest.approx(previous * 1.1, rel=0.01)
 
 
-def test_the_alert_sensor_sends_one_message_per_run_without_repeating_breaches(env: Env) -> None:
+def test_the_alert_sensor_sends_one_message_per_incident_without_repeating_breaches(
+    env: Env,
+) -> None:
     assert len(env.results) == 2, "runs after the restating re-run"
     with WebhookReceiver() as webhook:
         context = dg.build_sensor_context(
@@ -322,14 +324,19 @@ def test_the_alert_sensor_sends_one_message_per_run_without_repeating_breaches(e
             resources={"alerts": AlertsResource(webhook_url=webhook.url, smtp_host="")},
         )
         kpi_alert_sensor(context)
-    assert len(webhook.messages) == len(env.results) == 2  # one message per run
-    first, second = (m["text"] for m in webhook.messages)
-    assert "2025-10-01..2025-11-12" in first and "2025-11-10..2025-11-12" in second  # the runs
-    assert "*digital*" in first and "*seo*" in first
-    assert "ERROR: digital.site_traffic" in first and "on 2025-11-10" in first
-    assert "ERROR: seo.bounce_rate" in first
+    texts = [m["text"] for m in webhook.messages]
+    first_run = [t for t in texts if "2025-10-01..2025-11-12" in t]
+    rerun = [t for t in texts if "2025-11-10..2025-11-12" in t]
+    assert first_run and len(first_run) + len(rerun) == len(texts)
+    # the outage: every traffic KPI's drift breach of that day in one message, source GA4
+    (outage,) = [t for t in first_run if t.startswith("ERROR incident on 2025-11-10")]
+    assert "likely source ga4" in outage and "Likely common source: ga4" in outage
+    for kpi_id in TRAFFIC_KPIS:
+        assert f"ERROR: {kpi_id}" in outage and kpi_id in outage.split("\n")[1]  # the KPIs line
+    assert sum("on 2025-11-10 is" in t for t in first_run) == 1
+    assert any("ERROR: seo.bounce_rate" in t for t in first_run)
     # the re-run sees the same outage day: its breaches are not repeated
-    assert "on 2025-11-10 is" in first and "on 2025-11-10 is" not in second
+    assert not any("on 2025-11-10 is" in t for t in rerun)
 
 
 def test_a_source_that_stopped_loading_is_flagged_stale(env: Env) -> None:

@@ -36,10 +36,22 @@ def test_the_baseline_is_the_median_of_the_same_weekday_in_the_last_8_weeks() ->
     assert result.outcome == "ok"
 
 
-def test_fewer_than_3_same_weekday_points_is_insufficient_history() -> None:
-    results = evaluate_series(weekly_series(21), "higher")
+def test_a_short_history_is_judged_cold_with_wider_bounds_from_the_first_days() -> None:
+    values = weekly_series(84)
+    results = evaluate_series(values, "higher")
+    first_days = [results[START + timedelta(days=i)].outcome for i in range(3)]
+    assert first_days == ["insufficient_history"] * 3  # fewer than 3 earlier days
+    young, settled = results[START + timedelta(days=20)], results[START + timedelta(days=83)]
+    assert young.cold and young.baseline_points == 2 and young.outcome == "ok"
+    assert not settled.cold and settled.baseline_points == 8
+    assert young.scale > 1.5 * settled.scale  # wider bounds while the baseline is short
+    values[START + timedelta(days=20)] *= 0.5
+    assert evaluate_series(values, "higher")[START + timedelta(days=20)].severity is not None
+
+
+def test_without_cold_start_fewer_than_3_same_weekday_points_is_insufficient_history() -> None:
+    results = evaluate_series(weekly_series(21), "higher", params=DriftParams(cold_start=False))
     assert results[START + timedelta(days=20)].outcome == "insufficient_history"
-    assert results[START + timedelta(days=20)].baseline_points == 2
 
 
 def test_the_scale_is_1_4826_mad_with_a_floor() -> None:
@@ -251,3 +263,18 @@ def test_an_additive_kpi_crossing_zero_is_judged_on_differences() -> None:
     result = evaluate_series(values, "higher", additive=True)[day]
     assert result.outcome == "error"
     assert result.value < result.lower < result.upper
+
+
+def test_sampling_noise_floors_come_from_the_kpis_unit_and_roll_up() -> None:
+    from pipelines.defs.kpi_checks import noise_rule
+
+    catalog, day = load_catalog(), START + timedelta(days=14)
+    same_weekdays = {START + timedelta(days=7 * k): 0.2 for k in range(2)}  # pooled p = 0.2
+    trials = {d: 400.0 for d in [*same_weekdays, day]}
+    per_item = noise_rule(catalog["content.engagement_per_content"], {}, {day: 50.0})
+    assert per_item(day, 0.4) == pytest.approx(1 / 20**0.5)  # 20 expected events
+    count = noise_rule(catalog["digital.site_traffic"], {}, {})
+    assert count(day, 2500.0) == pytest.approx(1 / 50)
+    rate = noise_rule(catalog["digital.conversion_rate"], same_weekdays, trials)
+    assert rate(day, 0.9) == pytest.approx((0.8 / (400 * 0.2)) ** 0.5)  # the pooled rate
+    assert noise_rule(catalog["sales.revenue"], {}, {}) is None  # money: no sampling floor

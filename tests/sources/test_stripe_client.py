@@ -170,3 +170,41 @@ def test_has_more_on_an_empty_page_is_an_error_not_an_endless_loop(client, stack
     )
     with pytest.raises(SchemaError, match="has_more"):
         client.charges(DAY, date(2025, 3, 4), UTC_ZONE)
+
+
+def test_an_expanded_customer_gives_its_id_and_created_time() -> None:
+    expanded = {**USD_CHARGE, "customer": {"id": "cus_Nf", "object": "customer", "created": 1}}
+    row = parse_charge(expanded, UTC_ZONE)
+    assert row["customer"] == "cus_Nf"
+    assert row["customer_created_at"] == datetime(1970, 1, 1, 0, 0, 1)
+    assert "customer_created_at" not in parse_charge(USD_CHARGE, UTC_ZONE)
+
+
+def test_a_returning_customers_first_charge_before_the_window_comes_from_stripe(
+    client, stack
+) -> None:
+    """Customers created before the window get their earlier charges listed; the earliest
+    succeeded one is their first charge ever (the window alone would make them new)."""
+    start, end = date(2025, 3, 10), date(2025, 3, 12)
+    rows = client.charges(start, end, UTC_ZONE)
+    before = client.requests_made
+    found = client.first_charges_before(rows, start, UTC_ZONE)
+    activity = stack.stripe.activity
+    older = {
+        r["customer"]
+        for r in rows
+        if r["customer"]
+        and activity.customer_created(r["customer"]) < datetime(2025, 3, 10, tzinfo=UTC)
+    }
+    assert older and client.requests_made - before == len(older)  # one listing per such customer
+    expected = {}
+    for customer in older:
+        earlier = [
+            c
+            for c in activity.customer_charges(customer, start)
+            if c.status(NOW) == "succeeded" and c.created < datetime(2025, 3, 10, tzinfo=UTC)
+        ]
+        if earlier:
+            expected[customer] = min(earlier, key=lambda c: (c.created, c.id)).id
+    assert {f["customer"]: f["charge_id"] for f in found} == expected
+    assert all(f["created_day"] < start for f in found)

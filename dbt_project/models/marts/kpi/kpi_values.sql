@@ -9,6 +9,8 @@
 -- Ratios are sum(numerator) / sum(denominator) over the period, never an average of daily ratios;
 -- snapshots take the last observation; unique counts come from period-level pulls; ratios with a
 -- distinct-count side (content pieces viewed) come per period from int_kpi_periods__ratio.
+-- is_partial: a source account is missing from the value (social reach and follower growth):
+-- shown, never judged by the drift checks.
 -- Incremental: a run rebuilds every period that overlaps its partition window.
 with catalog as (
     select * from {{ ref('stg_kpi__catalog') }}
@@ -78,6 +80,7 @@ additive as (
         case when k.aggregation in ('ratio', 'weighted_avg') then r.denominator_sum end
             as denominator,
         r.days_observed,
+        false as is_partial,
         r.last_observed_day
     from rolled as r
     inner join catalog as k on r.kpi_id = k.kpi_id
@@ -95,6 +98,7 @@ uniques as (
         cast(null as {{ type_double() }}) as numerator,
         cast(null as {{ type_double() }}) as denominator,
         cast(null as {{ dbt.type_bigint() }}) as days_observed,
+        u.is_partial,
         u.last_observed_day
     from {{ ref('int_kpi_periods__unique') }} as u
 ),
@@ -110,6 +114,7 @@ period_ratios as (
         p.numerator,
         p.denominator,
         cast(null as {{ dbt.type_bigint() }}) as days_observed,
+        false as is_partial,
         p.last_observed_day
     from {{ ref('int_kpi_periods__ratio') }} as p
 ),
@@ -135,7 +140,8 @@ select
     k.unit,
     k.aggregation,
     cast(u.days_observed as {{ dbt.type_bigint() }}) as days_observed,
-    coalesce(u.last_observed_day >= u.period_end, false) as is_period_complete
+    coalesce(u.last_observed_day >= u.period_end, false) as is_period_complete,
+    coalesce(u.is_partial, false) as is_partial
 from unioned as u
 inner join catalog as k on u.kpi_id = k.kpi_id
 where {{ period_overlaps_window('u.period_start', 'u.period_end') }}
