@@ -78,6 +78,8 @@ REPLAY = Covered(
 # Reviewed: documented commands no test runs, and why.
 BENCHMARK = "a measurement taking minutes to an hour (its results are docs/performance.md)"
 NOT_RUN: dict[str, str] = {
+    ".venv/bin/python -m benchmarks.extract": BENCHMARK,
+    ".venv/bin/python -m benchmarks.extract --days 90 --rows 2000000": BENCHMARK,
     ".venv/bin/pip install -e '.[bench]'": "installs dlt from the package registry into the venv",
     ".venv/bin/python -m benchmarks.run": BENCHMARK,
     ".venv/bin/python -m benchmarks.run --sections e2e": BENCHMARK,

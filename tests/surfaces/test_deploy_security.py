@@ -334,8 +334,15 @@ def test_a_secret_file_other_users_can_read_is_reported_with_the_fix(tmp_path, c
     assert warn_about_exposed_secret_files(tmp_path, environ) == []
 
 
+def no_source_calls(monkeypatch) -> None:
+    """The doctor's provider calls (FX's public API is always configured) are tested against the
+    emulators in tests/connectors/test_doctor.py; here there is no network."""
+    monkeypatch.setattr("pipelines.connectors.doctor.check_sources", lambda sources: [])
+
+
 def test_kpi_doctor_names_the_readable_key_file_and_fails(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setattr("pipelines.lib.secret_files.PROJECT_ROOT", tmp_path)  # no .env there
+    no_source_calls(monkeypatch)
     key = tmp_path / "key.json"
     key.write_text("{}")
     key.chmod(0o644)
@@ -352,6 +359,7 @@ def test_kpi_doctor_names_the_readable_key_file_and_fails(tmp_path, monkeypatch,
 
 def test_kpi_doctor_fails_on_a_sunset_api_version(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setattr("pipelines.lib.secret_files.PROJECT_ROOT", tmp_path)
+    no_source_calls(monkeypatch)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.setenv("GOOGLE_ADS_API_VERSION", "v21")  # sunset on 2026-08-05
     assert main(["doctor"]) == 1
