@@ -50,14 +50,8 @@ COST_SCHEMA = pa.schema(
 )
 
 
-def costs_file(config: Config) -> Path:
-    path = config.path(SETTING)
-    assert path is not None  # the setting has a default
-    return path
-
-
 def missing(config: Config) -> list[str]:
-    path = costs_file(config)
+    path = config.require_path(SETTING)
     return [] if path.is_file() else [f"{SETTING} ({path} not found)"]
 
 
@@ -119,7 +113,7 @@ SOURCE = Source(
         ),
     ),
     lookback=fixed_lookback(1),  # the file is read whole: the window does not matter
-    connect=costs_file,
+    connect=lambda config: config.require_path(SETTING),
     accounts=lambda config: [NAME],
     extract=extract,
     check=check,

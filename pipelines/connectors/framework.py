@@ -166,6 +166,13 @@ class Config:
         path = Path(value).expanduser()
         return path if path.is_absolute() else PROJECT_ROOT / path
 
+    def require_path(self, name: str) -> Path:
+        """:meth:`path` of a setting that must be set (or has a default)."""
+        path = self.path(name)
+        if path is None:
+            raise ValueError(f"[{self.source.name}] {name} is not set")
+        return path
+
     def days(self, name: str) -> int:
         """A whole number of days >= 1; a clear error naming the setting otherwise."""
         return self.whole_number(name, "days")

@@ -15,9 +15,9 @@ from pipelines.connectors.framework import Batch, Config, RawTable, Setting, Sou
 from pipelines.connectors.paid_ads import (
     ADS_LOOKBACK,
     MONEY,
-    account_days,
     ads_lookback,
-    campaign_days,
+    describe_accounts,
+    extract_accounts,
     with_loader_columns,
 )
 from sources import google_ads
@@ -72,22 +72,20 @@ def connect(config: Config) -> google_ads.GoogleAdsClient:
 def extract(
     client: google_ads.GoogleAdsClient, window: Window, config: Config
 ) -> Iterator[Batch | dict[str, Any]]:
-    currencies = {}
-    for customer in customers(config):
-        info = client.customer(customer)
-        currencies[customer] = info["currency_code"]
-        yield Batch("accounts", account_days(customer, info, window, ACCOUNTS))
-        rows = client.campaign_days(customer, window.start, window.last)
-        yield Batch("campaigns", campaign_days(customer, rows, CAMPAIGNS))
-    yield {
-        "customers": ", ".join(currencies),
-        "currencies": ", ".join(f"{c}={v}" for c, v in currencies.items()),
-    }
+    return extract_accounts(
+        customers(config),
+        window,
+        account=client.customer,
+        campaigns=client.campaign_days,
+        currency_field="currency_code",
+        schemas=(CAMPAIGNS, ACCOUNTS),
+        accounts_label="customers",
+    )
 
 
 def check(client: google_ads.GoogleAdsClient, config: Config) -> str:
     names = [client.customer(c)["descriptive_name"] for c in customers(config)]
-    return f"{len(names)} customer(s): {', '.join(str(n) for n in names)}"
+    return describe_accounts(names, "customer")
 
 
 SOURCE = Source(

@@ -183,15 +183,9 @@ def _months_in(start: date, end: date) -> list[date]:
     return months
 
 
-def costs_file(config: Config) -> Path:
-    path = config.path(SETTING)
-    assert path is not None  # the setting has a default
-    return path
-
-
 def missing(config: Config) -> list[str]:
     """The file is the source: without it there are no other marketing costs."""
-    path = costs_file(config)
+    path = config.require_path(SETTING)
     return [] if path.exists() else [f"{SETTING} (no marketing costs file at {path}: create it)"]
 
 
@@ -259,7 +253,7 @@ SOURCE = Source(
     # Not data of a day; the window's months are checked for costs over the days the ad
     # platforms re-pull (digital.roi is recomputed for them).
     lookback=lookback_setting(ADS_LOOKBACK.name),
-    connect=costs_file,
+    connect=lambda config: config.require_path(SETTING),
     accounts=lambda config: [NAME],
     extract=extract,
     check=check,

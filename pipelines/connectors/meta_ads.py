@@ -17,9 +17,9 @@ from pipelines.connectors.framework import Batch, Config, RawTable, Setting, Sou
 from pipelines.connectors.paid_ads import (
     ADS_LOOKBACK,
     MONEY,
-    account_days,
     ads_lookback,
-    campaign_days,
+    describe_accounts,
+    extract_accounts,
     with_loader_columns,
 )
 from sources import meta_ads
@@ -70,23 +70,20 @@ def connect(config: Config) -> meta_ads.MetaAdsClient:
 def extract(
     client: meta_ads.MetaAdsClient, window: Window, config: Config
 ) -> Iterator[Batch | dict[str, Any]]:
-    currencies = {}
-    for account in ad_accounts(config):
-        info = client.account(account)
-        currencies[account] = info["currency"]
-        yield Batch("accounts", account_days(account, info, window, ACCOUNTS))
-        rows = client.insights(account, window.start, window.last)
-        yield Batch("campaigns", campaign_days(account, rows, CAMPAIGNS))
-    yield {
-        "accounts": ", ".join(currencies),
-        "currencies": ", ".join(f"{a}={v}" for a, v in currencies.items()),
-        "throttled_answers": client.throttled,
-    }
+    yield from extract_accounts(
+        ad_accounts(config),
+        window,
+        account=client.account,
+        campaigns=client.insights,
+        currency_field="currency",
+        schemas=(CAMPAIGNS, ACCOUNTS),
+    )
+    yield {"throttled_answers": client.throttled}
 
 
 def check(client: meta_ads.MetaAdsClient, config: Config) -> str:
     names = [client.account(a)["name"] for a in ad_accounts(config)]
-    return f"{len(names)} ad account(s): {', '.join(str(n) for n in names)}"
+    return describe_accounts(names, "ad account")
 
 
 SOURCE = Source(

@@ -11,12 +11,13 @@ Each platform lands two raw tables per window and account:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
 
-from pipelines.connectors.framework import Config, Setting, Window
+from pipelines.connectors.framework import Batch, Config, Setting, Window
 
 MONEY = pa.decimal128(18, 6)  # explicit: inferred decimals vary in precision between loads
 DEFAULT_LOOKBACK_DAYS = 28  # both platforms attribute conversions up to 28 days after the click
@@ -58,3 +59,36 @@ def campaign_days(
 
 def _only(schema: pa.Schema, row: dict[str, Any]) -> dict[str, Any]:
     return {name: row.get(name) for name in schema.names}
+
+
+def extract_accounts(
+    accounts: list[str],
+    window: Window,
+    *,
+    account: Callable[[str], dict[str, Any]],
+    campaigns: Callable[[str, date, date], list[dict[str, Any]]],
+    currency_field: str,
+    schemas: tuple[pa.Schema, pa.Schema],
+    accounts_label: str = "accounts",
+) -> Iterator[Batch | dict[str, Any]]:
+    """Per account: its day spine (``account`` info) and its campaign-days (``campaigns`` over the
+    window, inclusive); then the accounts (under ``accounts_label``) and their currencies as
+    metadata.
+    ``schemas`` are the (campaigns, accounts) tables'."""
+    campaign_schema, account_schema = schemas
+    currencies = {}
+    for account_id in accounts:
+        info = account(account_id)
+        currencies[account_id] = info[currency_field]
+        yield Batch("accounts", account_days(account_id, info, window, account_schema))
+        rows = campaigns(account_id, window.start, window.last)
+        yield Batch("campaigns", campaign_days(account_id, rows, campaign_schema))
+    yield {
+        accounts_label: ", ".join(currencies),
+        "currencies": ", ".join(f"{a}={v}" for a, v in currencies.items()),
+    }
+
+
+def describe_accounts(names: list[Any], kind: str) -> str:
+    """``kpi doctor``'s line: the accounts the credentials reach."""
+    return f"{len(names)} {kind}(s): {', '.join(str(n) for n in names)}"
