@@ -17,7 +17,7 @@ import dagster as dg
 
 from benchmarks.floor import DBT_DIR
 from benchmarks.pipeline import step_seconds
-from pipelines.lib.partitions import PLANNED_RANGES_ENV
+from pipelines.lib.partitions import RUN_BOOKKEEPING_ENV
 from pipelines.lib.settings import PROJECT_ROOT
 from pipelines.lib.venv_tools import dbt_executable, venv_tool
 
@@ -148,7 +148,7 @@ def floor_env(directory: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "FLOOR_DUCKDB_PATH": str(directory / "floor.duckdb"),
-        PLANNED_RANGES_ENV: "true",  # as the project runs
+        **RUN_BOOKKEEPING_ENV,  # as the project runs
     }
     subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_DIR)],

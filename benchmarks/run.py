@@ -33,7 +33,7 @@ from benchmarks.floor import DBT_DIR as FLOOR_DBT_DIR
 from benchmarks.pipeline import DBT_STEP, StageTimes, backfill, emulators, run_pipeline
 from pipelines.defs.dbt import DBT_PROJECT_DIR
 from pipelines.demo import DEMO_DAYS
-from pipelines.lib.partitions import PLANNED_RANGES_ENV
+from pipelines.lib.partitions import RUN_BOOKKEEPING_ENV
 
 FLOOR_DAYS = 31  # the trivial pipeline's window (issue 15)
 
@@ -138,7 +138,7 @@ def project_env(out: Path, settings: dict[str, str] | None = None) -> dict[str, 
         "KPI_START_DATE": os.environ.get("KPI_START_DATE", "2024-01-01"),
         # the project turns it on itself (pipelines.lib.partitions); set here for the trivial
         # location too, so both start the same Dagster and only the code location differs
-        PLANNED_RANGES_ENV: "true",
+        **RUN_BOOKKEEPING_ENV,
     }
 
 

@@ -14,7 +14,7 @@ from typing import NoReturn
 import duckdb
 
 from pipelines.kpi.catalog import load_catalog
-from pipelines.lib.partitions import PLANNED_RANGES_ENV
+from pipelines.lib.partitions import set_run_bookkeeping_env
 from pipelines.lib.settings import PROJECT_ROOT, duckdb_path
 from pipelines.lib.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt, venv_tool
 
@@ -129,7 +129,7 @@ def ui_command(
     the argv and environment ``kpi ui`` runs (an existing ``DAGSTER_HOME`` is kept)."""
     env = dict(environ)
     env.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    env.setdefault(PLANNED_RANGES_ENV, "true")  # runs launched from the UI plan once (decision 65)
+    set_run_bookkeeping_env(env)  # runs launched from the UI plan once (decision 65)
     return [venv_tool("dagster"), "dev", "-m", "pipelines.definitions", *dagster_args], env
 
 

@@ -17,7 +17,7 @@ from pipelines.defs.run_alerts import kpi_run_health_sensor
 from pipelines.defs.run_recovery import dead_run_recovery, recovering_in_process_executor
 from pipelines.defs.schedules import daily_job, kpi_daily_schedule
 from pipelines.defs.targets_asset import kpi_targets
-from pipelines.lib.partitions import plan_runs_as_ranges
+from pipelines.lib.partitions import set_run_bookkeeping_env
 from pipelines.lib.secret_files import warn_about_exposed_secret_files
 from pipelines.publish import build_publish_asset, build_scorecard_asset
 from pipelines.warehouse.resource import WarehouseResource
@@ -25,7 +25,7 @@ from pipelines.warehouse.resource import WarehouseResource
 MART_KEYS = [key for key in kpi_dbt_models.keys if key.path[0] == "marts"]
 
 warn_about_exposed_secret_files()  # a `.env` or key file other users can read: say so at start-up
-plan_runs_as_ranges()  # runs created here (the CLI's run contract) plan each asset once, not per day
+set_run_bookkeeping_env()  # runs created here (the CLI's run contract) plan each asset once
 
 defs = dg.Definitions(
     assets=[

@@ -1,10 +1,9 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts -> kpi_values.
 
-One ``dbt build`` step for every model, but only the incremental models (the windowed facts and
-``kpi_values``) are daily-partitioned in Dagster: a run over a window records which of their days
-it rebuilt. Views and tables rebuilt in full are unpartitioned, so a 90-day run records them once,
-not 90 times (docs/decisions.md: "Only windowed dbt models are partitioned; a run plans each
-asset once").
+One ``dbt build`` step for every model. The models are not partitioned in Dagster: a run records
+each model once, whatever its window, and an incremental model's materialization carries the
+window it rebuilt (``window``). Which days of which source are loaded is what the daily-partitioned
+raw tables show (docs/decisions.md: "dbt models are unpartitioned; a run plans each asset once").
 
 The manifest is prepared ahead of time (``kpi prepare`` or ``dbt parse``), never at import in a
 deployed process; under ``dagster dev`` it is refreshed automatically. dagster-dbt gives every
@@ -15,6 +14,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from pipelines.lib.partitions import (
     WAREHOUSE_POOL,
-    daily_partitions,
     dbt_window_vars,
     run_window,
     single_run_backfill,
@@ -61,21 +60,6 @@ class KpiDbtTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn") or []
         return fqn[1] if len(fqn) > 2 else "dbt"
 
-    def get_partitions_def(
-        self, dbt_resource_props: Mapping[str, Any]
-    ) -> dg.PartitionsDefinition | None:
-        """Daily partitions for the models that rebuild only the run's window."""
-        return daily_partitions if is_windowed(dbt_resource_props) else None
-
-
-def is_windowed(dbt_resource_props: Mapping[str, Any]) -> bool:
-    """An incremental model: its pre-hook deletes the window's rows and it rebuilds only those.
-    Views and tables are rebuilt in full by every run, whatever its window."""
-    config = dbt_resource_props.get("config") or {}
-    return dbt_resource_props["resource_type"] == "model" and (
-        config.get("materialized") == "incremental"
-    )
-
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
@@ -89,11 +73,31 @@ def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> It
     """``dbt build`` for the run's window: incremental models rebuild only the periods it touches
     (an unpartitioned run, e.g. views only, has no window: every date)."""
     args = ["build"]
+    label = "every date"
     if (window := run_window(context.run.tags)) is not None:
         args += ["--vars", json.dumps(dbt_window_vars(*window))]
+        label = f"{window[0]}..{window[1] - timedelta(days=1)}"
     invocation = dbt.cli(args, context=context)
-    yield from dbt_models_progress(context, invocation.stream())
+    for event in dbt_models_progress(context, invocation.stream()):
+        yield with_window(event, label)
     prune_invocation_folders(invocation.target_path.parent)
+
+
+# Output names of the incremental models: their pre-hook deletes the window's rows and they
+# rebuild only those; views and tables are rebuilt in full by every run, whatever its window.
+WINDOWED_OUTPUTS = frozenset(
+    name
+    for name, key in kpi_dbt_models.keys_by_output_name.items()
+    if str(kpi_dbt_models.specs_by_key[key].metadata.get("dagster-dbt/materialization_type"))
+    == "incremental"
+)
+
+
+def with_window(event: Any, label: str) -> Any:
+    """An incremental model's output with the window it rebuilt (``window`` in its metadata)."""
+    if isinstance(event, dg.Output) and event.output_name in WINDOWED_OUTPUTS:
+        return event.with_metadata({**event.metadata, "window": label})
+    return event
 
 
 def prune_invocation_folders(target_root: Path, keep: int = KEEP_INVOCATIONS) -> list[Path]:

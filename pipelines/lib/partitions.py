@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import date, datetime, timedelta
 
 import dagster as dg
@@ -15,18 +15,24 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=start_date().isoforma
 # A backfill of any range is one run: each asset gets the whole window at once.
 single_run_backfill = dg.BackfillPolicy.single_run()
 
-# Dagster's switch (read when a run is created) for one ASSET_MATERIALIZATION_PLANNED event per
-# asset carrying the run's partition range, instead of one per asset per day: on SQLite the
-# per-day events made a 90-day run spend minutes before RUN_START (docs/performance.md). The
-# price, stated by Dagster: when such a run fails, its days are not marked failed in the UI
-# (the run is, and the run-health alerts fire). Decision "Only windowed dbt models are
-# partitioned; a run plans each asset once" in docs/decisions.md.
+# Dagster's switches for a run's bookkeeping, read when events are written (docs/performance.md):
+# - one ASSET_MATERIALIZATION_PLANNED event per asset carrying the run's partition range, instead
+#   of one per asset per day. The price, stated by Dagster: when such a run fails, its days are
+#   not marked failed in the UI (the run is, and the run-health alerts fire). The project's SQLite
+#   event log (pipelines/lib/dagster_instance.py) plans this way whatever the environment; the
+#   variable is for PostgreSQL;
+# - events Dagster sends as one batch (a run's plan, a step's materializations of every day of a
+#   range) are written as one, instead of one write per event.
+# Decision 65 in docs/decisions.md.
 PLANNED_RANGES_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+EVENT_BATCH_ENV = "DAGSTER_EVENT_BATCH_SIZE"
+RUN_BOOKKEEPING_ENV = {PLANNED_RANGES_ENV: "true", EVENT_BATCH_ENV: "1000"}
 
 
-def plan_runs_as_ranges() -> None:
-    """Turn the switch on for runs created in this process (unless set explicitly)."""
-    os.environ.setdefault(PLANNED_RANGES_ENV, "true")
+def set_run_bookkeeping_env(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Turn the switches on in ``environ`` (this process's by default), unless set explicitly."""
+    for name, value in RUN_BOOKKEEPING_ENV.items():
+        environ.setdefault(name, value)
 
 
 # Everything that touches the DuckDB file shares this pool; dagster.yaml limits it to 1, so

@@ -159,28 +159,19 @@ def test_the_asset_graph_runs_from_raw_ga4_to_kpi_values() -> None:
     assert dg.AssetKey(["raw", "ga4__traffic"]) in lineage.resolve(graph)
 
 
-# Rebuilt in full by every run (views, tables, the published copies): one event per run.
+# Recorded once per run, whatever its window: every dbt model (an incremental one carries the
+# window it rebuilt in its metadata), the published copies, the reports.
 UNPARTITIONED = {"staging", "intermediate", "semantic", "published", "reports"}
-WINDOWED_MARTS = {
-    "marts/fct_content_daily",
-    "marts/fct_email_campaigns",
-    "marts/fct_paid_ads_daily",
-    "marts/fct_seo_daily",
-    "marts/fct_seo_page_speed_daily",
-    "marts/fct_social_daily",
-    "marts/fct_web_landing_pages_daily",
-    "marts/fct_web_traffic_daily",
-    "marts/kpi_values",
-    "marts/kpi_revisions",
-}
+# Recorded per day: which days of which source are loaded, and each day's KPI revision.
+DAILY_MARTS = {"marts/kpi_revisions"}
 
 
-def test_raw_data_and_windowed_marts_are_daily_partitioned_the_rest_not() -> None:
+def test_raw_data_and_revisions_are_daily_partitioned_the_dbt_models_not() -> None:
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         name = key.to_user_string()
-        windowed = key.path[0] in ("raw", "landing") or name in WINDOWED_MARTS
+        windowed = key.path[0] in ("raw", "landing") or name in DAILY_MARTS
         if windowed:
             assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), name
         else:
@@ -200,7 +191,7 @@ def test_the_daily_job_and_the_cli_take_every_asset_in_one_partition_range_run()
     assert defs.get_repository_def().get_implicit_job_def_for_assets(
         list(graph.get_all_asset_keys())
     )
-    # partitioned and unpartitioned dbt models stay one step: one `dbt build` per run
+    # one `dbt build` per run
     dbt_nodes = [
         node.name for node in job.graph.nodes if "dbt" in node.definition.required_resource_keys
     ]
