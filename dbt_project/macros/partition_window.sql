@@ -1,13 +1,22 @@
 {#
-  The Dagster partition window arrives as --vars '{"min_date": "...", "max_date": "..."}' (inclusive).
-  Without it (a manual `dbt build`) every date is in the window.
+  The run's window, inclusive ISO dates: --vars '{"min_date": "...", "max_date": "..."}' when given
+  (unit tests, a manual `dbt build --vars ...`), else KPI_WINDOW_MIN_DATE / KPI_WINDOW_MAX_DATE,
+  which the Dagster step sets. The step uses the environment, not --vars, and the window is read
+  only when dbt executes (`execute`), not while it parses: dbt re-parses the whole project when
+  --vars change, and re-parses the files that read an environment variable at parse time when it
+  changes (docs/performance.md). Without either (a manual `dbt build`) every date is in the window.
 #}
+{% macro window_date(name) -%}
+    {% if not execute %}{{ return(none) }}{% endif %}
+    {{ return(var(name) or env_var('KPI_WINDOW_' ~ name | upper, '') or none) }}
+{%- endmacro %}
+
 {% macro window_bound(name) -%}
-    cast('{{ var(name) }}' as date)
+    cast('{{ window_date(name) }}' as date)
 {%- endmacro %}
 
 {% macro has_window() -%}
-    {{ return(var('min_date') is not none and var('max_date') is not none) }}
+    {{ return(window_date('min_date') is not none and window_date('max_date') is not none) }}
 {%- endmacro %}
 
 {# Rows of a daily table that belong to the run's window. #}

@@ -61,6 +61,12 @@ def _as_date(moment: datetime) -> date:
     return moment.date()
 
 
-def dbt_window_vars(start: date, end: date) -> dict[str, str]:
-    """The ``--vars`` the dbt models read: inclusive ISO dates."""
-    return {"min_date": start.isoformat(), "max_date": (end - timedelta(days=1)).isoformat()}
+# The window the dbt models read (dbt_project/macros/partition_window.sql): environment variables,
+# not --vars, so that a new window re-parses only the files that read them.
+DBT_WINDOW_ENV = ("KPI_WINDOW_MIN_DATE", "KPI_WINDOW_MAX_DATE")
+
+
+def dbt_window_env(start: date, end: date) -> dict[str, str]:
+    """The window's first and last day (inclusive ISO dates) as the dbt models read them."""
+    first, last = DBT_WINDOW_ENV
+    return {first: start.isoformat(), last: (end - timedelta(days=1)).isoformat()}
