@@ -21,12 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 import requests
-from google.analytics.data_v1beta import BetaAnalyticsDataClient
-from google.analytics.data_v1beta.types import RunReportRequest, RunReportResponse
-from google.api_core import exceptions as gexc
-from google.api_core.client_options import ClientOptions
-from google.auth import exceptions as auth_exc
-from google.oauth2 import service_account
 
 from sources.http import (
     RETRYABLE_STATUSES,
@@ -260,6 +254,9 @@ def _raise_for_foreign_error(response: requests.Response, *args: Any, **kwargs: 
 
 
 def _classify(exc: BaseException) -> RetryDecision:
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
+
     if isinstance(exc, RetryableStatus):
         status = exc.response.status_code
         return RetryDecision(
@@ -299,6 +296,12 @@ class GA4Client:
         timeout: float = 120.0,
         page_size: int = PAGE_SIZE,
     ) -> None:
+        # The SDK (grpc, protobuf) is imported when a client is made, not when the code location
+        # loads: it is a tenth of the run contract's start-up.
+        from google.analytics.data_v1beta import BetaAnalyticsDataClient
+        from google.api_core.client_options import ClientOptions
+        from google.oauth2 import service_account
+
         try:
             info = json.loads(Path(credentials_path).read_text())
             register_secret(info.get("private_key"), info.get("private_key_id"))
@@ -334,6 +337,8 @@ class GA4Client:
         return f"POST {self.base_url}/{API_VERSION}/properties/{property_id}:runReport"
 
     def _call(self, property_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        from google.analytics.data_v1beta.types import RunReportRequest, RunReportResponse
+
         request = RunReportRequest(mapping={"property": f"properties/{property_id}", **body})
 
         def attempt() -> dict[str, Any]:
