@@ -1,11 +1,29 @@
-"""The per-invocation target folders dagster-dbt leaves behind are pruned to the newest few."""
+"""How the dbt step invokes dbt: the window through the environment, read only at execution (so a
+new window does not make dbt re-parse), the parse state kept for the next run, no adapter or
+``dbt --version`` in the Dagster process, and the per-invocation folders pruned to the newest few."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
-from pipelines.defs.dbt import prune_invocation_folders
+import pytest
+
+from pipelines.defs import dbt as dbt_step
+from pipelines.defs.dbt import (
+    DBT_PROJECT_DIR,
+    dbt_resource,
+    environment,
+    keep_parse_state,
+    prune_invocation_folders,
+)
+from pipelines.lib.partitions import dbt_window_env
+from pipelines.lib.venv_tools import dbt_executable
 
 
 def make_folder(root: Path, name: str, mtime: int) -> Path:
@@ -26,3 +44,100 @@ def test_only_the_newest_invocation_folders_of_the_dbt_asset_are_kept(tmp_path: 
     assert sorted(removed) == sorted(folders[:3])
     assert sorted(p for p in tmp_path.iterdir() if p.is_dir()) == sorted([*folders[3:], other])
     assert (tmp_path / "manifest.json").exists()
+
+
+def dbt_parse(target: Path, **env: str) -> list[dict]:
+    """``dbt parse`` into ``target`` with ``env`` added; dbt's structured log lines."""
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            *("--log-format", "json", "--log-level", "debug", "parse"),
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target-path", str(target)),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_a_new_window_does_not_make_dbt_re_parse_the_project(tmp_path: Path) -> None:
+    """The window reaches the models through the environment and only at execution: dbt's
+    partial parsing sees no file changed, where --vars would have it re-parse everything."""
+    first = dbt_window_env(date(2026, 1, 1), date(2026, 1, 31))
+    second = dbt_window_env(date(2026, 2, 1), date(2026, 5, 2))
+
+    def full_parse(events: list[dict]) -> bool:
+        return any(e["info"]["name"] == "UnableToPartialParse" for e in events)
+
+    assert full_parse(dbt_parse(tmp_path / "target", **first))  # nothing saved yet
+    events = dbt_parse(tmp_path / "target", **second)
+    (enabled,) = [e for e in events if e["info"]["name"] == "PartialParsingEnabled"]
+    assert enabled["data"] == {"added": 0, "changed": 0, "deleted": 0}
+    # --vars, as the step passed the window before, invalidate the whole parse
+    varied = subprocess.run(
+        [
+            dbt_executable(),
+            *("--log-format", "json", "parse", "--vars", '{"min_date": "2026-02-01"}'),
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target-path", str(tmp_path / "target")),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **second},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "UnableToPartialParse" in varied
+
+
+def test_the_window_environment_is_set_for_dbt_and_restored(monkeypatch) -> None:
+    monkeypatch.setenv("KPI_WINDOW_MIN_DATE", "1999-01-01")
+    monkeypatch.delenv("KPI_WINDOW_MAX_DATE", raising=False)
+    window = dbt_window_env(date(2026, 3, 1), date(2026, 3, 11))
+    assert window == {"KPI_WINDOW_MIN_DATE": "2026-03-01", "KPI_WINDOW_MAX_DATE": "2026-03-10"}
+    with environment(window):
+        assert os.environ["KPI_WINDOW_MAX_DATE"] == "2026-03-10"
+    assert os.environ["KPI_WINDOW_MIN_DATE"] == "1999-01-01"
+    assert "KPI_WINDOW_MAX_DATE" not in os.environ
+    with environment(dict.fromkeys(window)):  # an unpartitioned run: no window at all
+        assert "KPI_WINDOW_MIN_DATE" not in os.environ
+    assert os.environ["KPI_WINDOW_MIN_DATE"] == "1999-01-01"
+
+
+def test_an_invocations_parse_state_becomes_the_projects(tmp_path: Path, monkeypatch) -> None:
+    project = SimpleNamespace(project_dir=tmp_path / "project", target_path=Path("target"))
+    (project.project_dir / "target").mkdir(parents=True)
+    (project.project_dir / "target" / "partial_parse.msgpack").write_bytes(b"prepared")
+    monkeypatch.setattr(dbt_step, "dbt_project", project)
+    invocation = tmp_path / "project" / "target" / "kpi_dbt_models-run1-abc"
+    invocation.mkdir()
+    keep_parse_state(invocation)  # dbt wrote none (it failed early): the prepared one stays
+    assert (project.project_dir / "target" / "partial_parse.msgpack").read_bytes() == b"prepared"
+    (invocation / "partial_parse.msgpack").write_bytes(b"after the run")
+    keep_parse_state(invocation)
+    kept = project.project_dir / "target" / "partial_parse.msgpack"
+    assert kept.read_bytes() == b"after the run"
+    assert sorted(p.name for p in kept.parent.iterdir() if p.is_file()) == [kept.name]
+
+
+def test_the_resource_neither_builds_an_adapter_nor_runs_dbt_version(monkeypatch) -> None:
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"unexpected subprocess {args}")
+
+    monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
+    resource = dbt_resource()
+    installed = subprocess.run(
+        [dbt_executable(), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert str(resource._cli_version) in installed
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_targets(tmp_path: Path):
+    yield
+    shutil.rmtree(tmp_path / "target", ignore_errors=True)
