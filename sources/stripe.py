@@ -11,13 +11,14 @@ New customers count from a customer's first succeeded charge *ever*, not the fir
 loaded history: charges are listed with their customer expanded (``expand[]=data.customer``, for
 its ``created``), and for every customer created before the window the client lists that
 customer's earlier charges (``GET /v1/charges?customer=...&created[lt]=<window start>``) and keeps
-the earliest succeeded one (``first_charges_before``).
+the earliest succeeded one (``first_charges_before``), except the customers the caller says it
+knows already (the connector's warehouse state).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Container, Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,6 +175,26 @@ def parse_charges_page(page: Any, tz: ZoneInfo) -> tuple[list[dict[str, Any]], b
     return [parse_charge(c, tz) for c in page["data"]], page["has_more"]
 
 
+def window_start_utc(start: date, tz: ZoneInfo) -> datetime:
+    """The first instant of the reporting day ``start``, as naive UTC (like the rows' times)."""
+    return naive_utc(from_epoch(epoch_seconds(start, tz)))
+
+
+def customers_created_before(
+    rows: list[dict[str, Any]], start: date, tz: ZoneInfo
+) -> dict[str, datetime]:
+    """The customers of ``rows`` created before the reporting day ``start``, with the time each
+    was created (naive UTC); only these can have a charge before the window."""
+    boundary = window_start_utc(start, tz)
+    return {
+        r["customer"]: r["customer_created_at"]
+        for r in rows
+        if r["customer"]
+        and r.get("customer_created_at") is not None
+        and r["customer_created_at"] < boundary
+    }
+
+
 class StripeClient(HttpClient):
     """Read-only Stripe client authenticated with a secret or restricted key."""
 
@@ -242,25 +263,21 @@ class StripeClient(HttpClient):
         return [row for page in self.charge_pages(start, end, tz) for row in page]
 
     def first_charges_before(
-        self, rows: list[dict[str, Any]], start: date, tz: ZoneInfo
+        self,
+        rows: list[dict[str, Any]],
+        start: date,
+        tz: ZoneInfo,
+        *,
+        known: Container[str] = frozenset(),
     ) -> list[dict[str, Any]]:
         """For each customer of ``rows`` (charges of a window starting on ``start``) created
         before the window, its first succeeded charge before the window, if it had one: one row
         per such customer (``customer``, ``charge_id``, ``created_at``, ``created_day``,
-        ``currency``). One listing per customer created before the window; the others have
-        every charge in or after the window."""
-        boundary = naive_utc(from_epoch(epoch_seconds(start, tz)))
-        older = sorted(
-            {
-                r["customer"]
-                for r in rows
-                if r["customer"]
-                and r.get("customer_created_at") is not None
-                and r["customer_created_at"] < boundary
-            }
-        )
+        ``currency``). One listing per customer created before the window and not in ``known``
+        (customers whose earlier charges the caller already has); the others have every charge
+        in or after the window."""
         found = []
-        for customer in older:
+        for customer in sorted(set(customers_created_before(rows, start, tz)) - set(known)):
             params = {
                 "customer": customer,
                 "created[lt]": epoch_seconds(start, tz),
