@@ -195,7 +195,13 @@ def extract(
     yield sync_days_batch(account_id, window)
     older = stripe.customers_created_before(charges, window.start, tz)
     skipped = known.customers(older, window.start, tz)
-    first = client.first_charges_before(charges, window.start, tz, known=skipped)
+    first = client.first_charges_before(
+        charges,
+        window.start,
+        tz,
+        known=skipped,
+        charges_per_day=len(charges) / (window.end - window.start).days,
+    )
     yield Batch("customer_first_charges", [{**row, "_account_id": account_id} for row in first])
     yield {
         "time_zone": tz.key,
