@@ -136,8 +136,8 @@ class Known:
 def raw_tables(con: Any) -> set[str]:
     """The Stripe raw tables present in the warehouse (none on a first run)."""
     rows = con.execute(
-        "select table_name from information_schema.tables "
-        "where table_schema = 'raw' and table_name like 'stripe%'"
+        "select table_name from information_schema.tables where table_schema = 'raw' and "
+        "table_name in ('stripe__charges', 'stripe__sync_days', 'stripe__customer_first_charges')"
     ).fetchall()
     return {name for (name,) in rows}
 
