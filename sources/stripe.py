@@ -11,13 +11,18 @@ New customers count from a customer's first succeeded charge *ever*, not the fir
 loaded history: charges are listed with their customer expanded (``expand[]=data.customer``, for
 its ``created``), and for every customer created before the window the client lists that
 customer's earlier charges (``GET /v1/charges?customer=...&created[lt]=<window start>``) and keeps
-the earliest succeeded one (``first_charges_before``).
+the earliest succeeded one (``first_charges_before``), except the customers the caller says it
+knows already (the connector's warehouse state). When many of them were created shortly before
+the window, one listing of every charge since the earliest of those
+(``created[gte]&created[lt]=<window start>``) replaces their listings if it takes fewer requests
+(:func:`span_plan`: estimated from the window's own rate, capped, never the whole history).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
+import math
+from collections.abc import Container, Iterator
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,6 +179,55 @@ def parse_charges_page(page: Any, tz: ZoneInfo) -> tuple[list[dict[str, Any]], b
     return [parse_charge(c, tz) for c in page["data"]], page["has_more"]
 
 
+def window_start_utc(start: date, tz: ZoneInfo) -> datetime:
+    """The first instant of the reporting day ``start``, as naive UTC (like the rows' times)."""
+    return naive_utc(from_epoch(epoch_seconds(start, tz)))
+
+
+def customers_created_before(
+    rows: list[dict[str, Any]], start: date, tz: ZoneInfo
+) -> dict[str, datetime]:
+    """The customers of ``rows`` created before the reporting day ``start``, with the time each
+    was created (naive UTC); only these can have a charge before the window."""
+    boundary = window_start_utc(start, tz)
+    return {
+        r["customer"]: r["customer_created_at"]
+        for r in rows
+        if r["customer"]
+        and r.get("customer_created_at") is not None
+        and r["customer_created_at"] < boundary
+    }
+
+
+def span_plan(
+    created: dict[str, datetime],
+    start: date,
+    tz: ZoneInfo,
+    charges_per_day: float | None,
+    page_limit: int = PAGE_LIMIT,
+) -> tuple[datetime, int] | None:
+    """Whether one listing of every charge created shortly before the window costs fewer requests
+    than one listing per customer: ``(since, budget)`` or None.
+
+    ``created`` are the customers to resolve (id -> created, naive UTC). Listing every charge since
+    the ``n``-th most recently created customer resolves ``n`` customers for an estimated
+    ``charges_per_day`` x days / ``page_limit`` pages; the plan takes the ``n`` that saves the most
+    requests while the estimate is at most half of ``n``, and stops paging at twice the estimate
+    (a history denser than the window), falling back to per-customer listings. So it never costs
+    more than twice the per-customer listings and never pages through an old account's history.
+    """
+    if not charges_per_day or not created:
+        return None
+    boundary = window_start_utc(start, tz)
+    best: tuple[int, datetime, int] | None = None
+    for n, at in enumerate(sorted(created.values(), reverse=True), start=1):
+        days = (boundary - at).total_seconds() / 86400
+        pages = max(1, math.ceil(charges_per_day * days / page_limit))
+        if 2 * pages <= n and (best is None or n - pages > best[0]):
+            best = (n - pages, at, pages)
+    return None if best is None else (best[1], 2 * best[2])
+
+
 class StripeClient(HttpClient):
     """Read-only Stripe client authenticated with a secret or restricted key."""
 
@@ -242,25 +296,35 @@ class StripeClient(HttpClient):
         return [row for page in self.charge_pages(start, end, tz) for row in page]
 
     def first_charges_before(
-        self, rows: list[dict[str, Any]], start: date, tz: ZoneInfo
+        self,
+        rows: list[dict[str, Any]],
+        start: date,
+        tz: ZoneInfo,
+        *,
+        known: Container[str] = frozenset(),
+        charges_per_day: float | None = None,
     ) -> list[dict[str, Any]]:
         """For each customer of ``rows`` (charges of a window starting on ``start``) created
-        before the window, its first succeeded charge before the window, if it had one: one row
-        per such customer (``customer``, ``charge_id``, ``created_at``, ``created_day``,
-        ``currency``). One listing per customer created before the window; the others have
-        every charge in or after the window."""
-        boundary = naive_utc(from_epoch(epoch_seconds(start, tz)))
-        older = sorted(
-            {
-                r["customer"]
-                for r in rows
-                if r["customer"]
-                and r.get("customer_created_at") is not None
-                and r["customer_created_at"] < boundary
-            }
-        )
-        found = []
-        for customer in older:
+        before the window and not in ``known`` (customers whose earlier charges the caller has
+        already), its first succeeded charge before the window, if it had one: one row per such
+        customer (``customer``, ``charge_id``, ``created_at``, ``created_day``, ``currency``).
+
+        With ``charges_per_day`` (the window's rate, to estimate the cost), the customers created
+        shortly before the window are resolved by one listing of every charge since the earliest
+        of them (:func:`span_plan`) when that takes fewer requests; the others get one listing
+        each. Customers created in or after the window have every charge in or after it."""
+        created = {
+            customer: at
+            for customer, at in customers_created_before(rows, start, tz).items()
+            if customer not in known
+        }
+        firsts: dict[str, dict[str, Any]] = {}
+        resolved: set[str] = set()
+        plan = span_plan(created, start, tz, charges_per_day, self.page_limit)
+        if plan is not None:
+            since, budget = plan
+            resolved, firsts = self._firsts_since(created, since, start, tz, budget)
+        for customer in sorted(set(created) - resolved):
             params = {
                 "customer": customer,
                 "created[lt]": epoch_seconds(start, tz),
@@ -268,14 +332,57 @@ class StripeClient(HttpClient):
             }
             earlier = [row for page in self._pages(params, tz) for row in page]
             if first := earliest_succeeded(earlier):
-                found.append(
-                    {
-                        "customer": customer,
-                        "charge_id": first["id"],
-                        "created_at": first["created_at"],
-                        "created_day": first["created_day"],
-                        "time_zone": first["time_zone"],
-                        "currency": first["currency"],
-                    }
-                )
-        return found
+                firsts[customer] = first
+        return [
+            {
+                "customer": customer,
+                "charge_id": first["id"],
+                "created_at": first["created_at"],
+                "created_day": first["created_day"],
+                "time_zone": first["time_zone"],
+                "currency": first["currency"],
+            }
+            for customer, first in sorted(firsts.items())
+        ]
+
+    def _firsts_since(
+        self,
+        created: dict[str, datetime],
+        since: datetime,
+        start: date,
+        tz: ZoneInfo,
+        budget: int,
+    ) -> tuple[set[str], dict[str, dict[str, Any]]]:
+        """List every charge created from ``since`` (naive UTC) to the window, at most ``budget``
+        pages: the customers of ``created`` this resolves (created after the oldest charge the
+        pages reached, all of them when the listing ended) and their first succeeded charges."""
+        params = {
+            "created[gte]": int(since.replace(tzinfo=UTC).timestamp()),
+            "created[lt]": epoch_seconds(start, tz),
+            "limit": self.page_limit,
+        }
+        firsts: dict[str, dict[str, Any]] = {}
+        reached: datetime | None = None
+        pages = self._pages(params, tz)
+        for n, page in enumerate(pages, start=1):
+            for row in page:
+                customer = row["customer"]
+                if customer in created and row["status"] == "succeeded":
+                    seen = firsts.get(customer)
+                    if seen is None or (row["created_at"], row["id"]) < (
+                        seen["created_at"],
+                        seen["id"],
+                    ):
+                        firsts[customer] = row
+            if page:
+                reached = page[-1]["created_at"]  # newest first: every later charge is listed
+            if n >= budget:
+                break
+        else:
+            reached = None  # the listing ended: every charge since ``since`` was seen
+        resolved = {
+            customer
+            for customer, at in created.items()
+            if at >= since and (reached is None or at > reached)
+        }
+        return resolved, {c: firsts[c] for c in resolved if c in firsts}

@@ -9,12 +9,24 @@ raw.stripe__customer_first_charges  per customer created before a pulled window:
 Charges change after creation (refunds, disputes, pending bank debits), so the daily run re-pulls
 the last ``STRIPE_LOOKBACK_DAYS`` (default 30) days; a window replaces its rows whole (by the
 created day), so a re-pull picks up every refund.
+
+A customer's earlier charges are listed only when the warehouse does not know them already
+(``Source.state``, read before extracting): not for a customer whose first charge is stored and
+predates the window (a later listing would find the same charge, and its row stays: rows are
+replaced per customer only when a batch has one), nor for a customer created on or after the
+first of the synced days that run without a gap up to the window (every earlier charge of theirs
+is in ``raw.stripe__charges``, which ``int_stripe_customer_first_charges`` reads too). Both trust
+what the days were pulled with, as the revenue KPIs do. A change of ``KPI_TIMEZONE`` turns both
+off until the stored rows are in the new zone (the reporting days differ).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -90,11 +102,84 @@ def connect(config: Config) -> stripe.StripeClient:
     )
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the warehouse knows of the account's charges before an extraction."""
+
+    # customer -> when its stored first charge was created (naive UTC), rows of the current zone
+    first_charges: dict[str, datetime]
+    # the days whose charges are stored, when every stored charge is in the current zone
+    synced_days: frozenset[date]
+
+    def covered_since(self, start: date) -> date:
+        """The first of the synced days that run without a gap up to ``start`` (``start`` when
+        the day before it is not synced)."""
+        day = start
+        while day - timedelta(days=1) in self.synced_days:
+            day -= timedelta(days=1)
+        return day
+
+    def customers(self, created: dict[str, datetime], start: date, tz: ZoneInfo) -> set[str]:
+        """Of the customers ``created`` before the window (id -> created, naive UTC), those whose
+        earlier charges need no listing: a stored first charge before the window, or created
+        since :meth:`covered_since`."""
+        boundary = stripe.window_start_utc(start, tz)
+        covered = stripe.window_start_utc(self.covered_since(start), tz)
+        return {
+            customer
+            for customer, at in created.items()
+            if (customer in self.first_charges and self.first_charges[customer] < boundary)
+            or at >= covered
+        }
+
+
+def raw_tables(con: Any) -> set[str]:
+    """The Stripe raw tables present in the warehouse (none on a first run)."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw' and "
+        "table_name in ('stripe__charges', 'stripe__sync_days', 'stripe__customer_first_charges')"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def read_known(con: Any, config: Config) -> Known:
+    """The account's stored first charges and synced days (``Source.state``): a few small reads,
+    nothing when the tables do not exist yet."""
+    zone = kpi_timezone().key
+    (account_id,) = account(config)
+    tables = raw_tables(con)
+    first: dict[str, datetime] = {}
+    if "stripe__customer_first_charges" in tables:
+        first = dict(
+            con.execute(
+                "select customer, created_at from raw.stripe__customer_first_charges "
+                "where _account_id = ? and time_zone = ?",
+                [account_id, zone],
+            ).fetchall()
+        )
+    days: frozenset[date] = frozenset()
+    if {"stripe__sync_days", "stripe__charges"} <= tables:
+        other_zone = con.execute(
+            "select count(*) from raw.stripe__charges where _account_id = ? and time_zone <> ?",
+            [account_id, zone],
+        ).fetchone()
+        if not other_zone or not other_zone[0]:
+            days = frozenset(
+                day
+                for (day,) in con.execute(
+                    "select _partition_date from raw.stripe__sync_days where _account_id = ?",
+                    [account_id],
+                ).fetchall()
+            )
+    return Known(first, days)
+
+
 def extract(
     client: stripe.StripeClient, window: Window, config: Config
 ) -> Iterator[Batch | dict[str, Any]]:
     tz = kpi_timezone()
     (account_id,) = account(config)
+    known: Known = config.state or Known({}, frozenset())
     currencies: set[str] = set()
     charges: list[dict[str, Any]] = []
     for page in client.charge_pages(window.start, window.end, tz):
@@ -108,9 +193,22 @@ def extract(
             ],
         )
     yield sync_days_batch(account_id, window)
-    first = client.first_charges_before(charges, window.start, tz)
+    older = stripe.customers_created_before(charges, window.start, tz)
+    skipped = known.customers(older, window.start, tz)
+    first = client.first_charges_before(
+        charges,
+        window.start,
+        tz,
+        known=skipped,
+        charges_per_day=len(charges) / (window.end - window.start).days,
+    )
     yield Batch("customer_first_charges", [{**row, "_account_id": account_id} for row in first])
-    yield {"time_zone": tz.key, "currencies": ", ".join(sorted(currencies)) or "none"}
+    yield {
+        "time_zone": tz.key,
+        "currencies": ", ".join(sorted(currencies)) or "none",
+        "returning_customers_listed": len(older) - len(skipped),
+        "returning_customers_known": len(skipped),
+    }
 
 
 def check(client: stripe.StripeClient, config: Config) -> str:
@@ -163,4 +261,5 @@ SOURCE = Source(
     check=check,
     personal_data=True,
     docs="docs/sources/stripe.md",
+    state=read_known,
 )

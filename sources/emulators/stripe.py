@@ -101,6 +101,7 @@ class StripeEmulator:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     rate_limit_every: int | None = None  # every Nth request answers 429 rate_limit
     versions_seen: list[str] = field(default_factory=list)
+    customer_listings: list[str] = field(default_factory=list)  # customer= of each such request
     _requests: int = 0
 
     def register(self, server: EmulatorServer) -> None:
@@ -158,6 +159,7 @@ class StripeEmulator:
             return bounds
         low, high = bounds
         if customer is not None:
+            self.customer_listings.append(customer)
             charges = sorted(
                 (
                     c

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,14 @@ import pytest
 from sources.emulators.server import Fault
 from sources.emulators.stripe import DEMO_API_KEY
 from sources.http import RetryPolicy, SchemaError, SourceError
-from sources.stripe import API_VERSION, StripeClient, parse_charge, parse_charges_page, to_major
+from sources.stripe import (
+    API_VERSION,
+    StripeClient,
+    parse_charge,
+    parse_charges_page,
+    span_plan,
+    to_major,
+)
 
 UTC_ZONE = ZoneInfo("UTC")
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
@@ -208,3 +215,37 @@ def test_a_returning_customers_first_charge_before_the_window_comes_from_stripe(
             expected[customer] = min(earlier, key=lambda c: (c.created, c.id)).id
     assert {f["customer"]: f["charge_id"] for f in found} == expected
     assert all(f["created_day"] < start for f in found)
+
+
+def test_one_listing_of_the_charges_before_the_window_finds_the_same_first_charges(
+    client, stack
+) -> None:
+    """Listing every charge since the earliest returning customers were created finds the first
+    charges one listing per customer finds. Here the estimate (one charge a day) is far below the
+    real rate: that listing stops at its budget, and the customers it did not reach get their
+    own listings."""
+    start, end = date(2025, 3, 10), date(2025, 3, 12)
+    rows = client.charges(start, end, UTC_ZONE)
+    before = client.requests_made
+    one_by_one = client.first_charges_before(rows, start, UTC_ZONE)
+    per_customer = client.requests_made - before
+    before, listings = client.requests_made, len(stack.stripe.customer_listings)
+    spanned = client.first_charges_before(rows, start, UTC_ZONE, charges_per_day=1.0)
+    assert spanned == one_by_one
+    one_each = len(stack.stripe.customer_listings) - listings
+    assert client.requests_made - before - one_each == 4  # the budget: twice the estimate
+    assert 0 < one_each < per_customer
+
+
+def test_a_history_too_long_for_its_customers_is_not_listed_whole() -> None:
+    start = date(2025, 3, 10)
+    boundary = datetime(2025, 3, 10)
+    # 100 customers created over the last 1,000 days of an account with 2,000 charges a day: one
+    # listing would page through 20,000 pages; a hundred listings are cheaper.
+    sparse = {f"cus_{i}": boundary - timedelta(days=10 * i + 1) for i in range(100)}
+    assert span_plan(sparse, start, UTC_ZONE, 2000.0) is None
+    # The same customers created over the last 10 days, ten charges a day: one page.
+    dense = {f"cus_{i}": boundary - timedelta(hours=2.4 * i + 1) for i in range(100)}
+    since, budget = span_plan(dense, start, UTC_ZONE, 10.0)
+    assert since == min(dense.values()) and budget == 2  # a page a day: one page, at most two
+    assert span_plan(dense, start, UTC_ZONE, None) is None
