@@ -59,6 +59,9 @@ class RawTable:
     # the rows already there (PageSpeed keeps a day's earlier successful measurement when a rerun
     # fails). Extraction never sees the warehouse.
     before_load: Callable[[Any, pa.Table], pa.Table] | None = None
+    # Set for a table whose ``extract`` yields the provider's JSON pages as received
+    # (:class:`JsonPage`): DuckDB turns the landed pages into raw rows at load time.
+    json: JsonRows | None = None
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -71,6 +74,45 @@ class Batch:
 
     table: str
     rows: list[dict[str, Any]] | pa.Table
+
+
+@dataclass(frozen=True)
+class JsonPage:
+    """A provider's JSON response page as received, for a table declared with :class:`JsonRows`.
+
+    Nothing parses its rows in Python: it is landed as is and DuckDB reads it at load time.
+    ``rows`` is how many rows the client counted (for the manifest and progress); ``values`` are
+    the page's constant columns (``_account_id`` and what the table's projection reads from
+    ``page``), kept in the manifest next to the file; ``fields`` names the numeric row fields the
+    client saw beyond ``JsonRows.structure`` (metrics the provider added; loaded as new columns).
+    """
+
+    table: str
+    body: bytes
+    rows: int
+    values: Mapping[str, Any]
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JsonRows:
+    """How DuckDB turns a landed JSON page into raw rows.
+
+    ``structure`` is the ``json_transform`` structure of a page: ``{rows: [{field: type}]}``, with
+    ``rows`` the page's array of rows. Each row's fields become columns (DuckDB's ``unnest(...,
+    recursive := true)``); ``select`` is the SQL select list over them and over ``page`` (the
+    page's ``values``) that yields the raw table's columns, ``_account_id`` and
+    ``_partition_date`` included. A new numeric field ``f`` a page carried (``JsonPage.fields``)
+    is read as DOUBLE and loaded as ``new_column(f)``. ``check(body)`` parses one page in Python
+    and raises the provider's schema error; it runs only when DuckDB rejected a page, to name the
+    row and field (``pipelines.connectors.json_load``).
+    """
+
+    structure: Mapping[str, Any]
+    select: str
+    rows: str = "rows"
+    new_column: Callable[[str], str] = str
+    check: Callable[[bytes], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +232,7 @@ class Config:
         return {} if self.retry is None else {"retry": self.retry}
 
 
-Extract = Callable[[Any, Window, Config], Iterable["Batch | Accounts | dict[str, Any]"]]
+Extract = Callable[[Any, Window, Config], Iterable["Batch | JsonPage | Accounts | dict[str, Any]"]]
 
 
 @dataclass(frozen=True)
@@ -220,7 +262,8 @@ class Source:
     - ``connect(config)`` builds the API client (from :mod:`sources`).
     - ``accounts(config)`` lists the accounts (properties, customers, ...) a pull covers: the
       ``_account_id`` values a window load replaces.
-    - ``extract(client, window, config)`` yields :class:`Batch` es (and ``dict`` s of metadata
+    - ``extract(client, window, config)`` yields :class:`Batch` es or, for a high-volume table
+      declared with :class:`JsonRows`, :class:`JsonPage` s (and ``dict`` s of metadata
       worth keeping, such as the currencies seen, and an :class:`Accounts` where only the API
       knows them); it never touches the warehouse.
     - ``check(client, config)`` makes one cheap authenticated call (``kpi doctor``) and returns
