@@ -22,6 +22,7 @@ from pipelines.warehouse.raw_writers import (
     BATCH,
     NULL_TYPE,
     RawWriter,
+    Relation,
     check_castable,
     quote,
     writer_for,
@@ -94,17 +95,17 @@ def _align(
     return casts
 
 
-def _insert(writer: RawWriter, table: str, columns: list[tuple[str, str]]) -> None:
+def _insert(writer: RawWriter, table: str, columns: list[tuple[str, str]]) -> int:
     """Insert the staged batch, by column name (the batch's order need not be the table's)."""
     names = ", ".join(quote(name) for name, _ in columns)
     select_list = ", ".join(expression for _, expression in columns)
-    writer.run(f"insert into {table} ({names}) select {select_list} from {BATCH}")
+    return writer.count(f"insert into {table} ({names}) select {select_list} from {BATCH}")
 
 
 def _load(
     con: Connection,
     table: str,
-    batches: Iterable[pa.Table],
+    batches: Iterable[pa.Table | Relation],
     delete_where: str,
     params: Sequence[object],
     *,
@@ -133,8 +134,7 @@ def _load(
                         f"delete from {table} where {delete_where}", params
                     )
                     deleted = True
-                _insert(writer, table, columns)
-                result.rows_inserted += batch.num_rows
+                result.rows_inserted += _insert(writer, table, columns)
             finally:
                 writer.unstage()
         if exists and not deleted and not delete_per_batch:  # nothing came: clear the window
@@ -190,6 +190,52 @@ def replace_window(
         con,
         table,
         (checked(batch) for batch in _iter_batches(data)),
+        f"_account_id in ({placeholders}) and _partition_date >= ? and _partition_date < ?",
+        [*account_ids, start, end],
+        delete_per_batch=False,
+    )
+
+
+def _literal(value: object) -> str:
+    """A SQL string literal (a view cannot take parameters)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def replace_window_relation(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    relation: Relation,
+    *,
+    account_ids: Sequence[str],
+    start: date,
+    end: date,
+    run_id: str,
+) -> LoadResult:
+    """:func:`replace_window` for rows a SQL query yields inside DuckDB (landed JSON pages): the
+    same transaction and schema handling; a row outside the window or of another account fails
+    the load (DuckDB's ``error()``), as it does for an Arrow batch."""
+    if not account_ids:
+        return LoadResult(table)
+    accounts = ", ".join(_literal(a) for a in account_ids)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    outside = (
+        f"_partition_date is null or _partition_date < DATE {_literal(start)} "
+        f"or _partition_date >= DATE {_literal(end)} or _account_id not in ({accounts})"
+    )
+    message = _literal(
+        f"{table}: a row has no _partition_date, falls outside {start}..{end} or belongs to an "
+        "account not in this load"
+    )
+    staged = Relation(
+        f"select *, TIMESTAMP {_literal(now)} as _loaded_at, {_literal(run_id)} as _source_run_id "
+        f"from ({relation.sql}) where case when {outside} then error({message}) else true end",
+        relation.num_rows,
+    )
+    placeholders = ", ".join("?" for _ in account_ids)
+    return _load(
+        con,
+        table,
+        [staged],
         f"_account_id in ({placeholders}) and _partition_date >= ? and _partition_date < ?",
         [*account_ids, start, end],
         delete_per_batch=False,

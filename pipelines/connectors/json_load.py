@@ -1,0 +1,171 @@
+"""Load a table landed as the provider's JSON pages: DuckDB parses them, Python never does.
+
+One ``read_json_objects`` over the table's landed page files, each page turned into rows by the
+table's :class:`~pipelines.connectors.framework.JsonRows` (``json_transform_strict`` of the page,
+its rows unnested, the declared select list over them and the page's ``values``). On DuckDB the
+query is staged as a view and inserted in the load's one transaction
+(:func:`pipelines.warehouse.raw_loader.replace_window_relation`); on PostgreSQL an in-memory DuckDB
+runs it and the rows reach the warehouse as Arrow batches through the usual loader.
+
+A page DuckDB rejects (malformed JSON, a missing key, text where a number belongs) fails the load
+with the source, the table and the file, and the row and field the connector's own ``check``
+finds in it; the transaction rolls back, so the table keeps its earlier rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.connectors.framework import JsonRows, RawTable, Source, Window
+from pipelines.connectors.landing import Landing
+from pipelines.warehouse.connection import PgConnection
+from pipelines.warehouse.raw_loader import (
+    Connection,
+    LoadResult,
+    replace_window,
+    replace_window_relation,
+)
+from pipelines.warehouse.raw_writers import Relation, quote
+from sources.http import SchemaError, SourceError
+
+PAGES = "_kpi_pages"  # the landed pages' files and values, registered for the query
+MAX_PAGE_BYTES = 1 << 30  # read_json_objects' per-object limit (a page is one object)
+ARROW_BATCH_ROWS = 500_000
+
+
+def _pages_table(pages: list[tuple[Path, dict[str, Any]]]) -> pa.Table:
+    """One row per landed page: ``filename`` and the page's values (the projection's ``page``)."""
+    rows = [{"filename": str(path), **entry.get("values", {})} for path, entry in pages]
+    return pa.Table.from_pylist(rows) if rows else pa.table({"filename": pa.array([], pa.string())})
+
+
+def _row_struct(fields: Mapping[str, Any]) -> str:
+    return json.dumps({"rows": [dict(fields)]})
+
+
+def rows_sql(
+    spec: JsonRows, pages: list[tuple[Path, dict[str, Any]]], within: Window | None
+) -> str:
+    """The query turning the landed ``pages`` into raw rows (over the registered ``PAGES``)."""
+    files = ", ".join("'" + str(path).replace("'", "''") + "'" for path, _ in pages)
+    rows = spec.structure[spec.rows][0]
+    new = sorted({f for _, entry in pages for f in entry.get("fields", ()) if f not in rows})
+    unnest = [
+        f"unnest(json_transform_strict(p.json, '{_row_struct(rows)}').rows, recursive := true)"
+    ]
+    if new:  # pages that lack a new field read it as NULL (not strict)
+        extra = _row_struct({f: "DOUBLE" for f in new})
+        unnest.append(f"unnest(json_transform(p.json, '{extra}').rows, recursive := true)")
+    select = ", ".join(
+        [spec.select, *(f"r.{quote(f)} as {quote(spec.new_column(f))}" for f in new)]
+    )
+    sql = (
+        f"select {select} from (select p.filename as _kpi_file, {', '.join(unnest)} "
+        f"from read_json_objects([{files}], format = 'auto', filename = true, "
+        f"maximum_object_size = {MAX_PAGE_BYTES}) p) r join {PAGES} page "
+        "on page.filename = r._kpi_file"
+    )
+    if spec.rows != "rows":
+        sql = sql.replace(").rows,", f").{quote(spec.rows)},")
+    if within is not None:
+        sql = (
+            f"select * from ({sql}) where _partition_date >= DATE '{within.start}' "
+            f"and _partition_date < DATE '{within.end}'"
+        )
+    return sql
+
+
+def _named(
+    source: Source, table: RawTable, pages: list[tuple[Path, dict[str, Any]]], exc: Exception
+) -> SourceError:
+    """The load's error naming the source, table and file, and the row and field when the
+    connector's ``check`` finds them."""
+    assert table.json is not None
+    for path, _ in pages:
+        body = path.read_bytes()
+        try:
+            json.loads(body)
+        except ValueError as bad:
+            return SchemaError(
+                source.name, f"landed page {path}", f"{table.table}: page is not valid JSON ({bad})"
+            )
+        if table.json.check is None:
+            continue
+        try:
+            table.json.check(body)
+        except SourceError as found:
+            return SchemaError(
+                source.name,
+                f"landed page {path}",
+                f"{table.table}: {str(found).split(' | ')[0].removeprefix(f'[{source.name}] ')}",
+                field=found.field,
+                value=found.value,
+            )
+    return SchemaError(
+        source.name,
+        f"landed pages of {table.table}",
+        "DuckDB rejected a landed page",
+        provider_message=str(exc),
+    )
+
+
+def _arrow_batches(sql: str, pages: pa.Table) -> Iterator[pa.Table]:
+    """The rows as Arrow batches, from an in-memory DuckDB (a warehouse that is not DuckDB)."""
+    with duckdb.connect() as local:
+        local.register(PAGES, pages)
+        reader = local.execute(sql).fetch_record_batch(ARROW_BATCH_ROWS)
+        for batch in reader:
+            yield pa.Table.from_batches([batch])
+
+
+def load_json_table(
+    con: Connection,
+    landing: Landing,
+    table: RawTable,
+    *,
+    start: Any,
+    end: Any,
+    accounts: list[str],
+    run_id: str,
+    within: Window | None = None,
+) -> LoadResult:
+    """Replace ``[start, end)`` of ``accounts`` in ``table`` with the rows of its landed pages."""
+    assert table.json is not None
+    pages = landing.json_pages(table.name)
+    sql = rows_sql(table.json, pages, within)
+    registered = _pages_table(pages)
+    rows = sum(entry["rows"] for _, entry in pages)
+    try:
+        if isinstance(con, PgConnection):
+            return replace_window(
+                con,
+                table.table,
+                _arrow_batches(sql, registered),
+                account_ids=accounts,
+                start=start,
+                end=end,
+                run_id=run_id,
+            )
+        con.register(PAGES, registered)
+        try:
+            return replace_window_relation(
+                con,
+                table.table,
+                Relation(sql, rows),
+                account_ids=accounts,
+                start=start,
+                end=end,
+                run_id=run_id,
+            )
+        finally:
+            con.unregister(PAGES)
+    except duckdb.Error as exc:
+        if "falls outside" in str(exc):
+            raise ValueError(str(exc).split("Error: ", 1)[-1]) from None
+        raise _named(landing.source, table, pages, exc) from None
