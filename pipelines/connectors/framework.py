@@ -94,7 +94,7 @@ class JsonPage:
     fields: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared (and hashed) by identity: it holds a dict
 class JsonRows:
     """How DuckDB turns a landed JSON page into raw rows.
 

@@ -84,34 +84,44 @@ def rows_sql(
 def _named(
     source: Source, table: RawTable, pages: list[tuple[Path, dict[str, Any]]], exc: Exception
 ) -> SourceError:
-    """The load's error naming the source, table and file, and the row and field when the
-    connector's ``check`` finds them."""
+    """The load's error naming the source, the table and the first page DuckDB rejects alone,
+    with the row and field when the connector's ``check`` finds them."""
     assert table.json is not None
-    for path, _ in pages:
+    for path, entry in pages:
+        try:
+            with duckdb.connect() as probe:
+                probe.register(PAGES, _pages_table([(path, entry)]))
+                probe.execute(rows_sql(table.json, [(path, entry)], None)).fetchall()
+            continue
+        except duckdb.Error as rejected:
+            reason = str(rejected)
+        endpoint = f"landed page {path}"
         body = path.read_bytes()
         try:
             json.loads(body)
         except ValueError as bad:
             return SchemaError(
-                source.name, f"landed page {path}", f"{table.table}: page is not valid JSON ({bad})"
+                source.name, endpoint, f"{table.table}: page is not valid JSON ({bad})"
             )
-        if table.json.check is None:
-            continue
         try:
-            table.json.check(body)
-        except SourceError as found:
+            if table.json.check is not None:
+                table.json.check(body)
+        except SourceError as found:  # the connector's own parse names the row and field
+            detail = str(found).split(" | ")[0].removeprefix(f"[{source.name}] ")
             return SchemaError(
                 source.name,
-                f"landed page {path}",
-                f"{table.table}: {str(found).split(' | ')[0].removeprefix(f'[{source.name}] ')}",
+                endpoint,
+                f"{table.table}: {detail}",
                 field=found.field,
                 value=found.value,
             )
+        except Exception:  # a shape its parse does not expect: DuckDB's reason says it
+            pass
+        return SchemaError(
+            source.name, endpoint, f"{table.table}: page rejected", provider_message=reason
+        )
     return SchemaError(
-        source.name,
-        f"landed pages of {table.table}",
-        "DuckDB rejected a landed page",
-        provider_message=str(exc),
+        source.name, f"landed pages of {table.table}", "load failed", provider_message=str(exc)
     )
 
 

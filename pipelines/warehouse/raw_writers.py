@@ -114,8 +114,10 @@ class DuckDbWriter(_SqlWriter):
 
     def unstage(self) -> None:
         if self._view:
-            self.run(f"drop view if exists {BATCH}")
             self._view = False
+            # After a failed statement the transaction is aborted; its rollback drops the view.
+            with contextlib.suppress(duckdb.TransactionException):
+                self.run(f"drop view if exists {BATCH}")
         else:
             self.con.unregister(BATCH)
 
