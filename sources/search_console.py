@@ -132,17 +132,17 @@ _OUTLINE = msgspec.json.Decoder(_Outline)
 
 @dataclass(frozen=True)
 class Page:
-    """One ``searchAnalytics/query`` response page as received."""
+    """One ``searchAnalytics/query`` response page as received, its rows left unparsed."""
 
     body: bytes
-    rows: int
+    rows: list[msgspec.Raw]  # each row's JSON text, a slice of ``body``
     first_incomplete_date: date | None
     # Numeric fields of the page's first row beyond ROW_FIELDS: metrics Google added, kept.
     new_fields: tuple[str, ...] = ()
 
 
-def read_page(body: bytes, endpoint: str = "searchAnalytics/query") -> tuple[Page, list[Any]]:
-    """A page's outline (row count, first incomplete date, new fields) and its raw rows, without
+def read_page(body: bytes, endpoint: str = "searchAnalytics/query") -> Page:
+    """A page's outline (its rows' JSON text, first incomplete date, new fields), without
     parsing the rows: invalid JSON or a ``rows`` that is not a list raise :class:`SchemaError`."""
     try:
         outline = _OUTLINE.decode(body)
@@ -171,7 +171,7 @@ def read_page(body: bytes, endpoint: str = "searchAnalytics/query") -> tuple[Pag
             and isinstance(value, int | float)
             and not isinstance(value, bool)
         )
-    return Page(body, len(outline.rows), incomplete, fields), outline.rows
+    return Page(body, outline.rows, incomplete, fields)
 
 
 @dataclass
@@ -279,15 +279,15 @@ class SearchConsoleClient(HttpClient):
         endpoint = site_path(site_url)
         while True:
             request = {**body, "rowLimit": self.page_size, "startRow": start_row}
-            page, rows = read_page(self._post(site_url, request).content, endpoint)
+            page = read_page(self._post(site_url, request).content, endpoint)
             incomplete = page.first_incomplete_date or incomplete
-            current = [page.body] if rows else []
+            current = [page.body] if page.rows else []
             check_page_moved(SOURCE, endpoint, "startRow", start_row, current, previous)
             previous = current
-            progress.current().add(pages=1, rows=page.rows)
+            progress.current().add(pages=1, rows=len(page.rows))
             yield Page(page.body, page.rows, incomplete, page.new_fields)
             # The end: a page with no rows (no `rows` key), or one shorter than rowLimit.
-            if page.rows < self.page_size:
+            if len(page.rows) < self.page_size:
                 return
             start_row += self.page_size
 
@@ -320,10 +320,10 @@ class SearchConsoleClient(HttpClient):
         """:meth:`site_pages` parsed into typed rows (:func:`parse_rows`)."""
         result = SiteData()
         for kind, page in self.site_pages(site_url, start, end):
-            if kind == "queries":
-                result.query_rows.extend(parse_rows(json.loads(page.body), QUERY_DIMENSIONS))
-            else:
-                result.totals.extend(parse_rows(json.loads(page.body), ("date",)))
+            rows = parse_rows(
+                json.loads(page.body), QUERY_DIMENSIONS if kind == "queries" else ("date",)
+            )
+            (result.query_rows if kind == "queries" else result.totals).extend(rows)
             result.first_incomplete_date = (
                 page.first_incomplete_date or result.first_incomplete_date
             )

@@ -9,7 +9,7 @@ written twice. ``docs/adding-a-source.md`` walks through one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -78,41 +78,43 @@ class Batch:
 
 @dataclass(frozen=True)
 class JsonPage:
-    """A provider's JSON response page as received, for a table declared with :class:`JsonRows`.
+    """The rows of a provider's JSON response page as received, for a table declared with
+    :class:`JsonRows`.
 
-    Nothing parses its rows in Python: it is landed as is and DuckDB reads it at load time.
-    ``rows`` is how many rows the client counted (for the manifest and progress); ``values`` are
-    the page's constant columns (``_account_id`` and what the table's projection reads from
-    ``page``), kept in the manifest next to the file; ``fields`` names the numeric row fields the
-    client saw beyond ``JsonRows.structure`` (metrics the provider added; loaded as new columns).
+    ``rows`` holds each row's JSON text exactly as the API sent it (slices of the response body,
+    e.g. ``msgspec.Raw``): nothing parses them in Python. They are landed as one JSON array and
+    DuckDB reads them at load time. ``values`` are the page's constant columns (``_account_id``
+    and what the table's ``select`` reads from ``page``), kept in the manifest next to the file;
+    ``fields`` names the numeric row fields the client saw beyond ``JsonRows.columns`` (metrics
+    the provider added; loaded as new columns).
     """
 
     table: str
-    body: bytes
-    rows: int
+    rows: Sequence[Any]
     values: Mapping[str, Any]
     fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # compared (and hashed) by identity: it holds a dict
 class JsonRows:
-    """How DuckDB turns a landed JSON page into raw rows.
+    """How DuckDB turns a landed JSON page (an array of the API's row objects) into raw rows.
 
-    ``structure`` is the ``json_transform`` structure of a page: ``{rows: [{field: type}]}``, with
-    ``rows`` the page's array of rows. Each row's fields become columns (DuckDB's ``unnest(...,
-    recursive := true)``); ``select`` is the SQL select list over them and over ``page`` (the
-    page's ``values``) that yields the raw table's columns, ``_account_id`` and
-    ``_partition_date`` included. A new numeric field ``f`` a page carried (``JsonPage.fields``)
-    is read as DOUBLE and loaded as ``new_column(f)``. ``check(body)`` parses one page in Python
-    and raises the provider's schema error; it runs only when DuckDB rejected a page, to name the
-    row and field (``pipelines.connectors.json_load``).
+    ``columns`` are the row fields DuckDB's ``read_json`` reads, with their DuckDB types (a
+    value that does not cast fails the load); ``require`` is a SQL condition every row must meet
+    (fields present, list lengths), else the load fails; ``select`` is the SQL select list over
+    the fields and ``page`` (the page's ``values``) that yields the raw table's columns,
+    ``_account_id`` and ``_partition_date`` included. A new numeric field ``f`` that a page
+    carried (``JsonPage.fields``) is read as DOUBLE and loaded as ``new_column(f)``.
+    ``check(rows)`` parses a landed page's rows in Python and raises the provider's schema error;
+    it runs only when DuckDB rejected a page, to name the row and field
+    (``pipelines.connectors.json_load``).
     """
 
-    structure: Mapping[str, Any]
+    columns: Mapping[str, str]
     select: str
-    rows: str = "rows"
+    require: str = "true"
     new_column: Callable[[str], str] = str
-    check: Callable[[bytes], object] | None = None
+    check: Callable[[list[Any]], object] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """Load a table landed as the provider's JSON pages: DuckDB parses them, Python never does.
 
-One ``read_json_objects`` over the table's landed page files, each page turned into rows by the
-table's :class:`~pipelines.connectors.framework.JsonRows` (``json_transform_strict`` of the page,
-its rows unnested, the declared select list over them and the page's ``values``). On DuckDB the
+One ``read_json`` over the table's landed page files (each a JSON array of the API's row objects),
+the fields typed by the table's :class:`~pipelines.connectors.framework.JsonRows` ``columns``,
+every row held to its ``require`` condition, its ``select`` list over the fields and the page's
+``values`` (joined by file name) yielding the raw table's columns. On DuckDB the
 query is staged as a view and inserted in the load's one transaction
 (:func:`pipelines.warehouse.raw_loader.replace_window_relation`); on PostgreSQL an in-memory DuckDB
 runs it and the rows reach the warehouse as Arrow batches through the usual loader.
 
-A page DuckDB rejects (malformed JSON, a missing key, text where a number belongs) fails the load
+A page DuckDB rejects (malformed JSON, a missing field, text where a number belongs) fails the load
 with the source, the table and the file, and the row and field the connector's own ``check``
 finds in it; the transaction rolls back, so the table keeps its earlier rows.
 """
@@ -15,7 +16,7 @@ finds in it; the transaction rolls back, so the table keeps its earlier rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ from pipelines.warehouse.raw_writers import Relation, quote
 from sources.http import SchemaError, SourceError
 
 PAGES = "_kpi_pages"  # the landed pages' files and values, registered for the query
-MAX_PAGE_BYTES = 1 << 30  # read_json_objects' per-object limit (a page is one object)
 ARROW_BATCH_ROWS = 500_000
 
 
@@ -45,34 +45,30 @@ def _pages_table(pages: list[tuple[Path, dict[str, Any]]]) -> pa.Table:
     return pa.Table.from_pylist(rows) if rows else pa.table({"filename": pa.array([], pa.string())})
 
 
-def _row_struct(fields: Mapping[str, Any]) -> str:
-    return json.dumps({"rows": [dict(fields)]})
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def rows_sql(
     spec: JsonRows, pages: list[tuple[Path, dict[str, Any]]], within: Window | None
 ) -> str:
     """The query turning the landed ``pages`` into raw rows (over the registered ``PAGES``)."""
-    files = ", ".join("'" + str(path).replace("'", "''") + "'" for path, _ in pages)
-    rows = spec.structure[spec.rows][0]
-    new = sorted({f for _, entry in pages for f in entry.get("fields", ()) if f not in rows})
-    unnest = [
-        f"unnest(json_transform_strict(p.json, '{_row_struct(rows)}').rows, recursive := true)"
-    ]
-    if new:  # pages that lack a new field read it as NULL (not strict)
-        extra = _row_struct({f: "DOUBLE" for f in new})
-        unnest.append(f"unnest(json_transform(p.json, '{extra}').rows, recursive := true)")
+    files = ", ".join(_literal(str(path)) for path, _ in pages)
+    new = sorted(
+        {f for _, entry in pages for f in entry.get("fields", ()) if f not in spec.columns}
+    )
+    columns = {**spec.columns, **dict.fromkeys(new, "DOUBLE")}  # a page without one: NULL
+    struct = ", ".join(f"{quote(name)}: {_literal(dtype)}" for name, dtype in columns.items())
     select = ", ".join(
         [spec.select, *(f"r.{quote(f)} as {quote(spec.new_column(f))}" for f in new)]
     )
+    failed = _literal(f"a row does not meet {spec.require}")
     sql = (
-        f"select {select} from (select p.filename as _kpi_file, {', '.join(unnest)} "
-        f"from read_json_objects([{files}], format = 'auto', filename = true, "
-        f"maximum_object_size = {MAX_PAGE_BYTES}) p) r join {PAGES} page "
-        "on page.filename = r._kpi_file"
+        f"select {select} from read_json([{files}], format = 'array', "
+        f"filename = '_kpi_file', columns = {{{struct}}}) r "
+        f"join {PAGES} page on page.filename = r._kpi_file "
+        f"where case when {spec.require} then true else error({failed}) end"
     )
-    if spec.rows != "rows":
-        sql = sql.replace(").rows,", f").{quote(spec.rows)},")
     if within is not None:
         sql = (
             f"select * from ({sql}) where _partition_date >= DATE '{within.start}' "
@@ -96,16 +92,15 @@ def _named(
         except duckdb.Error as rejected:
             reason = str(rejected)
         endpoint = f"landed page {path}"
-        body = path.read_bytes()
         try:
-            json.loads(body)
+            rows = json.loads(path.read_bytes())
         except ValueError as bad:
             return SchemaError(
                 source.name, endpoint, f"{table.table}: page is not valid JSON ({bad})"
             )
         try:
             if table.json.check is not None:
-                table.json.check(body)
+                table.json.check(rows)
         except SourceError as found:  # the connector's own parse names the row and field
             detail = str(found).split(" | ")[0].removeprefix(f"[{source.name}] ")
             return SchemaError(

@@ -1,8 +1,8 @@
 """The landing zone: every page a source extracts, before anything touches the warehouse.
 
 Layout: ``<KPI_LANDING_PATH>/<source>/<table>/<first>_<last>/<run_id>/part-NNNNN.parquet`` (rows
-parsed in Python, :class:`Batch`) or ``part-NNNNN.json`` (the provider's page as received,
-:class:`JsonPage`; DuckDB parses it at load time) plus a ``_manifest.json`` per table directory.
+parsed in Python, :class:`Batch`) or ``part-NNNNN.json`` (a JSON array of a page's rows as the
+provider sent them, :class:`JsonPage`; DuckDB parses it at load time) plus a ``_manifest.json`` per table directory.
 The manifests are written last, for every table of the source at once, and only when the whole
 extraction succeeded: a directory without one is a partial extraction and is never loaded. A failed extraction leaves ``<source>/_failed/<run_id>.json`` with
 its (masked) error, so the load step can say why there is nothing to load.
@@ -114,16 +114,20 @@ class LandingWriter:
     def _write_page(self, table: RawTable, page: JsonPage) -> int:
         if table.json is None:
             raise TypeError(f"[{self.source.name}] {table.table} declares no JsonRows")
-        if page.rows == 0:  # an empty page adds nothing (the manifest still clears the window)
+        if not page.rows:  # an empty page adds nothing (the manifest still clears the window)
             self.files.setdefault(table.name, [])
             return 0
         path, files = self._next(table, "json")
-        path.write_bytes(page.body)
-        entry: dict[str, Any] = {"name": path.name, "rows": page.rows, "values": dict(page.values)}
+        with path.open("wb") as out:  # the rows' bytes as received, as one JSON array
+            out.write(b"[")
+            out.write(b",".join(page.rows))
+            out.write(b"]")
+        rows = len(page.rows)
+        entry: dict[str, Any] = {"name": path.name, "rows": rows, "values": dict(page.values)}
         if page.fields:
             entry["fields"] = list(page.fields)
         files.append(entry)
-        return page.rows
+        return rows
 
     def complete(self, accounts: list[str], metadata: dict[str, Any]) -> dict[str, int]:
         """Mark the extraction complete (every table, also those that got no rows)."""

@@ -8,14 +8,13 @@ Days are Search Console's own (Pacific Time). Rows on or after ``first_incomplet
 ``is_provisional``; the daily run re-pulls the last 4 days so they settle.
 
 Query rows are the volume (day x query x page, up to 25,000 a page): both search analytics tables
-land the API's pages as received and DuckDB turns them into rows at load time (:data:`QUERY_ROWS`,
-:data:`TOTAL_ROWS`); ``sources.search_console.parse_rows`` is the same parsing in Python, run on a
-page DuckDB rejects to name the row and field.
+land the rows of the API's pages as received (never parsed in Python) and DuckDB turns them into
+raw rows at load time (:data:`QUERY_ROWS`, :data:`TOTAL_ROWS`); ``sources.search_console.parse_rows``
+is the same parsing in Python, run on a page DuckDB rejects to name the row and field.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -71,18 +70,12 @@ def _rows(dimensions: tuple[str, ...]) -> JsonRows:
         for n, name in enumerate(dimensions, start=1)
     ]
     day = f"keys[{dimensions.index('date') + 1}]::date"
+    metrics = ("clicks", "impressions", "ctr", "position")
     return JsonRows(
-        structure={
-            "rows": [
-                {
-                    "keys": ["VARCHAR"],
-                    "clicks": "DOUBLE",
-                    "impressions": "DOUBLE",
-                    "ctr": "DOUBLE",
-                    "position": "DOUBLE",
-                }
-            ]
-        },
+        columns={"keys": "VARCHAR[]", **dict.fromkeys(metrics, "DOUBLE")},
+        require=" and ".join(
+            [f"len(keys) = {len(dimensions)}", *(f'"{m}" is not null' for m in metrics)]
+        ),
         select=", ".join(
             [
                 *keys,
@@ -98,7 +91,7 @@ def _rows(dimensions: tuple[str, ...]) -> JsonRows:
             ]
         ),
         new_column=snake_case,
-        check=lambda body: parse_rows(json.loads(body), dimensions),
+        check=lambda rows: parse_rows({"rows": rows}, dimensions),
     )
 
 
@@ -140,7 +133,6 @@ def extract(
             incomplete = page.first_incomplete_date or incomplete
             yield JsonPage(
                 kind,
-                page.body,
                 page.rows,
                 {
                     "_account_id": site,

@@ -59,7 +59,7 @@ def test_landed_pages_load_as_the_rows_parse_rows_gives_them(
             expected = []
             for path, entry in pages:
                 incomplete = entry["values"]["first_incomplete_date"]
-                for row in parse_rows(json.loads(path.read_bytes()), dimensions):
+                for row in parse_rows({"rows": json.loads(path.read_bytes())}, dimensions):
                     row["is_provisional"] = incomplete is not None and row["date"] >= (
                         date.fromisoformat(incomplete)
                     )
@@ -97,15 +97,24 @@ def test_the_raw_tables_keep_the_types_of_their_declared_schema(
 @pytest.mark.parametrize(
     ("page", "detail"),
     [
-        (b'{"rows": [{"keys": ["2025-03-02", "q", "/p"], "clicks": 1.0,', "not valid JSON"),
-        (b'{"rows": {"keys": []}}', "page rejected"),
+        (b'[{"keys": ["2025-03-02", "q", "/p"], "clicks": 1.0,', "not valid JSON"),
+        (b'{"rows": []}', "page rejected"),
         (
-            b'{"rows": [{"keys": ["2025-03-02", "q", "/p"], "clicks": "109 clicks", '
-            b'"impressions": 3.0, "ctr": 0.1, "position": 2.0}]}',
+            b'[{"keys": ["2025-03-02", "q", "/p"], "clicks": "109 clicks", '
+            b'"impressions": 3.0, "ctr": 0.1, "position": 2.0}]',
             "field=clicks",
         ),
+        (
+            b'[{"keys": ["2025-03-02", "q", "/p"], "impressions": 3.0, "ctr": 0.1, "position": 2.0}]',
+            "field=clicks",
+        ),
+        (
+            b'[{"keys": ["2025-03-02", "q"], "clicks": 1.0, '
+            b'"impressions": 3.0, "ctr": 0.1, "position": 2.0}]',
+            "field=keys",
+        ),
     ],
-    ids=["invalid JSON", "rows not a list", "text for a number"],
+    ids=["invalid JSON", "not an array", "text for a number", "missing field", "too few keys"],
 )
 def test_a_bad_landed_page_fails_the_load_naming_the_file_and_the_rows_stay(
     stack: EmulatorStack, tmp_path: Path, page: bytes, detail: str
@@ -132,8 +141,7 @@ def test_the_client_refuses_a_page_that_is_not_a_search_analytics_page() -> None
         read_page(b'{"rows": {"keys": []}}')
     with pytest.raises(SchemaError, match="not a valid searchAnalytics page"):
         read_page(b'{"rows": [')
-    page, rows = read_page(b'{"responseAggregationType": "byPage"}')
-    assert page.rows == 0 and rows == []
+    assert read_page(b'{"responseAggregationType": "byPage"}').rows == []
 
 
 def test_replay_reloads_json_pages_and_limits_them_to_the_range(
@@ -175,10 +183,10 @@ def test_a_new_numeric_field_in_the_pages_becomes_a_double_column(tmp_path: Path
             ]
         }
     ).encode()
-    page, _ = read_page(body)
+    page = read_page(body)
     writer = LandingWriter(SOURCE, WINDOW, "run-1", root=tmp_path)
     values = {"_account_id": SITE_URL, "first_incomplete_date": None}
-    writer.write(JsonPage("totals", body, page.rows, values, page.new_fields))
+    writer.write(JsonPage("totals", page.rows, values, page.new_fields))
     writer.complete([SITE_URL], {})
     landed = find_landing(SOURCE, ["run-1"], tmp_path)
     assert landed is not None
