@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import json
 import resource
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -196,6 +197,8 @@ def main() -> None:
     if args.method == "pages":
         generate(args.rows, args.out)
         return
+    for old in [*args.out.glob("*.duckdb*"), args.out / "landing", args.out / "dlt_pipelines"]:
+        shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)  # each run starts fresh
     methods = {"project": run_project, "read_json": run_read_json, "dlt": run_dlt}
     seconds = methods[args.method](args.rows, args.out)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

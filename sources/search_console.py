@@ -11,6 +11,7 @@ days too; ``metadata.first_incomplete_date`` (or ``firstIncompleteDate``) marks 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -135,7 +136,9 @@ class Page:
     """One ``searchAnalytics/query`` response page as received, its rows left unparsed."""
 
     body: bytes
-    rows: list[msgspec.Raw]  # each row's JSON text, a slice of ``body``
+    rows: int
+    # The text of the page's ``rows`` array between its brackets, byte for byte as received.
+    rows_json: memoryview
     first_incomplete_date: date | None
     # Numeric fields of the page's first row beyond ROW_FIELDS: metrics Google added, kept.
     new_fields: tuple[str, ...] = ()
@@ -162,8 +165,13 @@ def read_page(body: bytes, endpoint: str = "searchAnalytics/query") -> Page:
             SOURCE, endpoint, "first_incomplete_date is not YYYY-MM-DD", field="metadata", value=raw
         ) from None
     fields: tuple[str, ...] = ()
+    text = memoryview(body)[0:0]
     if outline.rows:
-        first = json.loads(bytes(outline.rows[0]))
+        # The array runs from the first row's text to the last's: no other object text can come
+        # before the first or after the last (JSON escapes the quotes of any string holding one).
+        first_row, last_row = bytes(outline.rows[0]), bytes(outline.rows[-1])
+        text = memoryview(body)[body.index(first_row) : body.rindex(last_row) + len(last_row)]
+        first = json.loads(first_row)
         fields = tuple(
             name
             for name, value in (first.items() if isinstance(first, dict) else ())
@@ -171,7 +179,7 @@ def read_page(body: bytes, endpoint: str = "searchAnalytics/query") -> Page:
             and isinstance(value, int | float)
             and not isinstance(value, bool)
         )
-    return Page(body, outline.rows, incomplete, fields)
+    return Page(body, len(outline.rows), text, incomplete, fields)
 
 
 @dataclass
@@ -284,10 +292,10 @@ class SearchConsoleClient(HttpClient):
             current = [page.body] if page.rows else []
             check_page_moved(SOURCE, endpoint, "startRow", start_row, current, previous)
             previous = current
-            progress.current().add(pages=1, rows=len(page.rows))
-            yield Page(page.body, page.rows, incomplete, page.new_fields)
+            progress.current().add(pages=1, rows=page.rows)
+            yield dataclasses.replace(page, first_incomplete_date=incomplete)
             # The end: a page with no rows (no `rows` key), or one shorter than rowLimit.
-            if len(page.rows) < self.page_size:
+            if page.rows < self.page_size:
                 return
             start_row += self.page_size
 

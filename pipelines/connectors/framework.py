@@ -9,7 +9,7 @@ written twice. ``docs/adding-a-source.md`` walks through one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -81,16 +81,18 @@ class JsonPage:
     """The rows of a provider's JSON response page as received, for a table declared with
     :class:`JsonRows`.
 
-    ``rows`` holds each row's JSON text exactly as the API sent it (slices of the response body,
-    e.g. ``msgspec.Raw``): nothing parses them in Python. They are landed as one JSON array and
-    DuckDB reads them at load time. ``values`` are the page's constant columns (``_account_id``
+    ``rows_json`` is the text of the page's array of row objects between its brackets, byte for
+    byte as the API sent it (a slice of the response body); ``rows`` is how many rows it holds
+    (the client counted them without parsing them, e.g. with ``msgspec.Raw``). Nothing parses them
+    in Python: they are landed as one JSON array and DuckDB reads them at load time. ``values`` are the page's constant columns (``_account_id``
     and what the table's ``select`` reads from ``page``), kept in the manifest next to the file;
     ``fields`` names the numeric row fields the client saw beyond ``JsonRows.columns`` (metrics
     the provider added; loaded as new columns).
     """
 
     table: str
-    rows: Sequence[Any]
+    rows_json: bytes | memoryview
+    rows: int
     values: Mapping[str, Any]
     fields: tuple[str, ...] = ()
 

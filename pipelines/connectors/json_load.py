@@ -3,7 +3,8 @@
 One ``read_json`` over the table's landed page files (each a JSON array of the API's row objects),
 the fields typed by the table's :class:`~pipelines.connectors.framework.JsonRows` ``columns``,
 every row held to its ``require`` condition, its ``select`` list over the fields and the page's
-``values`` (joined by file name) yielding the raw table's columns. On DuckDB the
+``values`` (the pages of one set of values read together, the values a one-row relation beside
+them: no per-row join) yielding the raw table's columns. On DuckDB the
 query is staged as a view and inserted in the load's one transaction
 (:func:`pipelines.warehouse.raw_loader.replace_window_relation`); on PostgreSQL an in-memory DuckDB
 runs it and the rows reach the warehouse as Arrow batches through the usual loader.
@@ -24,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.connectors.framework import JsonRows, RawTable, Source, Window
+from pipelines.connectors.ingest import arrow_table
 from pipelines.connectors.landing import Landing
 from pipelines.warehouse.connection import PgConnection
 from pipelines.warehouse.raw_loader import (
@@ -35,25 +37,25 @@ from pipelines.warehouse.raw_loader import (
 from pipelines.warehouse.raw_writers import Relation, quote
 from sources.http import SchemaError, SourceError
 
-PAGES = "_kpi_pages"  # the landed pages' files and values, registered for the query
 ARROW_BATCH_ROWS = 500_000
 
 
-def _pages_table(pages: list[tuple[Path, dict[str, Any]]]) -> pa.Table:
-    """One row per landed page: ``filename`` and the page's values (the projection's ``page``)."""
-    rows = [{"filename": str(path), **entry.get("values", {})} for path, entry in pages]
-    return pa.Table.from_pylist(rows) if rows else pa.table({"filename": pa.array([], pa.string())})
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _literal(value: Any) -> str:
+    """A page value as a SQL literal (the query is staged as a view, which takes no parameters)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def rows_sql(
     spec: JsonRows, pages: list[tuple[Path, dict[str, Any]]], within: Window | None
 ) -> str:
-    """The query turning the landed ``pages`` into raw rows (over the registered ``PAGES``)."""
-    files = ", ".join(_literal(str(path)) for path, _ in pages)
+    """The query turning the landed ``pages`` into raw rows: one ``read_json`` per set of pages
+    that share their ``values`` (an account's pages), the values a one-row ``page`` beside it."""
     new = sorted(
         {f for _, entry in pages for f in entry.get("fields", ()) if f not in spec.columns}
     )
@@ -63,12 +65,19 @@ def rows_sql(
         [spec.select, *(f"r.{quote(f)} as {quote(spec.new_column(f))}" for f in new)]
     )
     failed = _literal(f"a row does not meet {spec.require}")
-    sql = (
-        f"select {select} from read_json([{files}], format = 'array', "
-        f"filename = '_kpi_file', columns = {{{struct}}}) r "
-        f"join {PAGES} page on page.filename = r._kpi_file "
-        f"where case when {spec.require} then true else error({failed}) end"
-    )
+    groups: dict[str, list[Path]] = {}
+    for path, entry in pages:
+        groups.setdefault(json.dumps(entry.get("values", {}), sort_keys=True), []).append(path)
+    parts = []
+    for values, paths in groups.items():
+        files = ", ".join(_literal(str(path)) for path in paths)
+        page = ", ".join(f"{_literal(v)} as {quote(k)}" for k, v in json.loads(values).items())
+        parts.append(
+            f"select {select} from read_json([{files}], format = 'array', "
+            f"columns = {{{struct}}}) r, (select {page or 'null as _none'}) page "
+            f"where case when {spec.require} then true else error({failed}) end"
+        )
+    sql = " union all ".join(parts)
     if within is not None:
         sql = (
             f"select * from ({sql}) where _partition_date >= DATE '{within.start}' "
@@ -86,7 +95,6 @@ def _named(
     for path, entry in pages:
         try:
             with duckdb.connect() as probe:
-                probe.register(PAGES, _pages_table([(path, entry)]))
                 probe.execute(rows_sql(table.json, [(path, entry)], None)).fetchall()
             continue
         except duckdb.Error as rejected:
@@ -120,10 +128,9 @@ def _named(
     )
 
 
-def _arrow_batches(sql: str, pages: pa.Table) -> Iterator[pa.Table]:
+def _arrow_batches(sql: str) -> Iterator[pa.Table]:
     """The rows as Arrow batches, from an in-memory DuckDB (a warehouse that is not DuckDB)."""
     with duckdb.connect() as local:
-        local.register(PAGES, pages)
         reader = local.execute(sql).fetch_record_batch(ARROW_BATCH_ROWS)
         for batch in reader:
             yield pa.Table.from_batches([batch])
@@ -143,33 +150,33 @@ def load_json_table(
     """Replace ``[start, end)`` of ``accounts`` in ``table`` with the rows of its landed pages."""
     assert table.json is not None
     pages = landing.json_pages(table.name)
+    if not pages:  # nothing came: clear the window, as an empty batch does
+        empty = arrow_table([], table.schema)
+        return replace_window(
+            con, table.table, empty, account_ids=accounts, start=start, end=end, run_id=run_id
+        )
     sql = rows_sql(table.json, pages, within)
-    registered = _pages_table(pages)
     rows = sum(entry["rows"] for _, entry in pages)
     try:
         if isinstance(con, PgConnection):
             return replace_window(
                 con,
                 table.table,
-                _arrow_batches(sql, registered),
+                _arrow_batches(sql),
                 account_ids=accounts,
                 start=start,
                 end=end,
                 run_id=run_id,
             )
-        con.register(PAGES, registered)
-        try:
-            return replace_window_relation(
-                con,
-                table.table,
-                Relation(sql, rows),
-                account_ids=accounts,
-                start=start,
-                end=end,
-                run_id=run_id,
-            )
-        finally:
-            con.unregister(PAGES)
+        return replace_window_relation(
+            con,
+            table.table,
+            Relation(sql, rows),
+            account_ids=accounts,
+            start=start,
+            end=end,
+            run_id=run_id,
+        )
     except duckdb.Error as exc:
         if "falls outside" in str(exc):
             raise ValueError(str(exc).split("Error: ", 1)[-1]) from None

@@ -120,9 +120,9 @@ class LandingWriter:
         path, files = self._next(table, "json")
         with path.open("wb") as out:  # the rows' bytes as received, as one JSON array
             out.write(b"[")
-            out.write(b",".join(page.rows))
+            out.write(page.rows_json)
             out.write(b"]")
-        rows = len(page.rows)
+        rows = page.rows
         entry: dict[str, Any] = {"name": path.name, "rows": rows, "values": dict(page.values)}
         if page.fields:
             entry["fields"] = list(page.fields)

@@ -133,6 +133,7 @@ def extract(
             incomplete = page.first_incomplete_date or incomplete
             yield JsonPage(
                 kind,
+                page.rows_json,
                 page.rows,
                 {
                     "_account_id": site,

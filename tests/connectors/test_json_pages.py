@@ -141,7 +141,9 @@ def test_the_client_refuses_a_page_that_is_not_a_search_analytics_page() -> None
         read_page(b'{"rows": {"keys": []}}')
     with pytest.raises(SchemaError, match="not a valid searchAnalytics page"):
         read_page(b'{"rows": [')
-    assert read_page(b'{"responseAggregationType": "byPage"}').rows == []
+    assert read_page(b'{"responseAggregationType": "byPage"}').rows == 0
+    page = read_page(b'{"rows": [ {"keys": ["a"]} ,\n {"keys": ["b"]}], "metadata": {"keys": 1}}')
+    assert page.rows == 2 and bytes(page.rows_json) == b'{"keys": ["a"]} ,\n {"keys": ["b"]}'
 
 
 def test_replay_reloads_json_pages_and_limits_them_to_the_range(
@@ -186,7 +188,7 @@ def test_a_new_numeric_field_in_the_pages_becomes_a_double_column(tmp_path: Path
     page = read_page(body)
     writer = LandingWriter(SOURCE, WINDOW, "run-1", root=tmp_path)
     values = {"_account_id": SITE_URL, "first_incomplete_date": None}
-    writer.write(JsonPage("totals", page.rows, values, page.new_fields))
+    writer.write(JsonPage("totals", page.rows_json, page.rows, values, page.new_fields))
     writer.complete([SITE_URL], {})
     landed = find_landing(SOURCE, ["run-1"], tmp_path)
     assert landed is not None
