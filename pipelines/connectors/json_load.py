@@ -131,7 +131,7 @@ def _named(
 def _arrow_batches(sql: str) -> Iterator[pa.Table]:
     """The rows as Arrow batches, from an in-memory DuckDB (a warehouse that is not DuckDB)."""
     with duckdb.connect() as local:
-        reader = local.execute(sql).fetch_record_batch(ARROW_BATCH_ROWS)
+        reader = local.execute(sql).to_arrow_reader(ARROW_BATCH_ROWS)
         for batch in reader:
             yield pa.Table.from_batches([batch])
 
