@@ -4,8 +4,8 @@ One ``read_json`` over the table's landed page files (each a JSON array of the A
 the fields typed by the table's :class:`~pipelines.connectors.framework.JsonRows` ``columns``,
 every row held to its ``require`` condition, its ``select`` list over the fields and the page's
 ``values`` (the pages of one set of values read together, the values a one-row relation beside
-them: no per-row join) yielding the raw table's columns. On DuckDB the
-query is staged as a view and inserted in the load's one transaction
+them: no per-row join) yielding the raw table's columns. On DuckDB the query is staged as a view
+and inserted in the load's one transaction
 (:func:`pipelines.warehouse.raw_loader.replace_window_relation`); on PostgreSQL an in-memory DuckDB
 runs it and the rows reach the warehouse as Arrow batches through the usual loader.
 
@@ -34,21 +34,10 @@ from pipelines.warehouse.raw_loader import (
     replace_window,
     replace_window_relation,
 )
-from pipelines.warehouse.raw_writers import Relation, quote
+from pipelines.warehouse.raw_writers import Relation, quote, sql_literal
 from sources.http import SchemaError, SourceError
 
 ARROW_BATCH_ROWS = 500_000
-
-
-def _literal(value: Any) -> str:
-    """A page value as a SQL literal (the query is staged as a view, which takes no parameters)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def rows_sql(
@@ -60,18 +49,18 @@ def rows_sql(
         {f for _, entry in pages for f in entry.get("fields", ()) if f not in spec.columns}
     )
     columns = {**spec.columns, **dict.fromkeys(new, "DOUBLE")}  # a page without one: NULL
-    struct = ", ".join(f"{quote(name)}: {_literal(dtype)}" for name, dtype in columns.items())
+    struct = ", ".join(f"{quote(name)}: {sql_literal(dtype)}" for name, dtype in columns.items())
     select = ", ".join(
         [spec.select, *(f"r.{quote(f)} as {quote(spec.new_column(f))}" for f in new)]
     )
-    failed = _literal(f"a row does not meet {spec.require}")
+    failed = sql_literal(f"a row does not meet {spec.require}")
     groups: dict[str, list[Path]] = {}
     for path, entry in pages:
         groups.setdefault(json.dumps(entry.get("values", {}), sort_keys=True), []).append(path)
     parts = []
     for values, paths in groups.items():
-        files = ", ".join(_literal(str(path)) for path in paths)
-        page = ", ".join(f"{_literal(v)} as {quote(k)}" for k, v in json.loads(values).items())
+        files = ", ".join(sql_literal(str(path)) for path in paths)
+        page = ", ".join(f"{sql_literal(v)} as {quote(k)}" for k, v in json.loads(values).items())
         parts.append(
             f"select {select} from read_json([{files}], format = 'array', "
             f"columns = {{{struct}}}) r, (select {page or 'null as _none'}) page "
@@ -178,6 +167,4 @@ def load_json_table(
             run_id=run_id,
         )
     except duckdb.Error as exc:
-        if "falls outside" in str(exc):
-            raise ValueError(str(exc).split("Error: ", 1)[-1]) from None
         raise _named(landing.source, table, pages, exc) from None

@@ -25,6 +25,7 @@ from pipelines.warehouse.raw_writers import (
     Relation,
     check_castable,
     quote,
+    sql_literal,
     writer_for,
 )
 from sources import progress
@@ -196,11 +197,6 @@ def replace_window(
     )
 
 
-def _literal(value: object) -> str:
-    """A SQL string literal (a view cannot take parameters)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def replace_window_relation(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -216,30 +212,36 @@ def replace_window_relation(
     the load (DuckDB's ``error()``), as it does for an Arrow batch."""
     if not account_ids:
         return LoadResult(table)
-    accounts = ", ".join(_literal(a) for a in account_ids)
+    accounts = ", ".join(sql_literal(a) for a in account_ids)
     now = datetime.now(UTC).replace(tzinfo=None)
     outside = (
-        f"_partition_date is null or _partition_date < DATE {_literal(start)} "
-        f"or _partition_date >= DATE {_literal(end)} or _account_id not in ({accounts})"
+        f"_partition_date is null or _partition_date < DATE {sql_literal(start)} "
+        f"or _partition_date >= DATE {sql_literal(end)} or _account_id not in ({accounts})"
     )
-    message = _literal(
+    message = (
         f"{table}: a row has no _partition_date, falls outside {start}..{end} or belongs to an "
         "account not in this load"
     )
     staged = Relation(
-        f"select *, TIMESTAMP {_literal(now)} as _loaded_at, {_literal(run_id)} as _source_run_id "
-        f"from ({relation.sql}) where case when {outside} then error({message}) else true end",
+        f"select *, TIMESTAMP {sql_literal(now)} as _loaded_at, "
+        f"{sql_literal(run_id)} as _source_run_id from ({relation.sql}) "
+        f"where case when {outside} then error({sql_literal(message)}) else true end",
         relation.num_rows,
     )
     placeholders = ", ".join("?" for _ in account_ids)
-    return _load(
-        con,
-        table,
-        [staged],
-        f"_account_id in ({placeholders}) and _partition_date >= ? and _partition_date < ?",
-        [*account_ids, start, end],
-        delete_per_batch=False,
-    )
+    try:
+        return _load(
+            con,
+            table,
+            [staged],
+            f"_account_id in ({placeholders}) and _partition_date >= ? and _partition_date < ?",
+            [*account_ids, start, end],
+            delete_per_batch=False,
+        )
+    except duckdb.Error as exc:
+        if message in str(exc):  # as replace_window says it of an Arrow batch
+            raise ValueError(message) from None
+        raise
 
 
 def replace_keys(

@@ -33,7 +33,7 @@ NULL_TYPE = "NULL"  # a column whose every value is null: it says nothing about 
 @dataclass(frozen=True)
 class Relation:
     """Rows that a SQL query over a DuckDB warehouse connection yields (e.g. landed JSON pages
-    read by ``read_json_objects``): staged as a view and inserted without passing through Python.
+    read by ``read_json``): staged as a view and inserted without passing through Python.
     ``num_rows`` is the count the extraction recorded (an empty relation clears its window)."""
 
     sql: str
@@ -42,6 +42,17 @@ class Relation:
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_literal(value: object) -> str:
+    """A value as a SQL literal, for a :class:`Relation` (a view takes no parameters)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 class RawWriter(Protocol):
@@ -201,7 +212,9 @@ class PostgresWriter(_SqlWriter):
             return {n: NULL_TYPE if n in self._null_columns else d for n, d in rows}
         return dict(rows)
 
-    def stage(self, batch: pa.Table) -> None:
+    def stage(self, batch: pa.Table | Relation) -> None:
+        if isinstance(batch, Relation):
+            raise TypeError("PostgreSQL stages Arrow batches; a Relation is DuckDB SQL")
         self._null_columns = {f.name for f in batch.schema if pa.types.is_null(f.type)}
         columns = ", ".join(f"{quote(f.name)} {postgres_type(f.type)}" for f in batch.schema)
         self.run(f"create temporary table {BATCH} ({columns})")

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pytest
 
 from pipelines.connectors import pipeline, search_console
-from pipelines.connectors.framework import Window
-from pipelines.connectors.landing import Landing
+from pipelines.connectors.framework import JsonPage, Window
+from pipelines.connectors.landing import Landing, LandingWriter, find_landing
 from pipelines.connectors.replay import replay_raw
 from pipelines.warehouse.raw_loader import with_load_metadata
 from pipelines.warehouse.resource import WarehouseResource
@@ -200,3 +200,20 @@ def test_a_new_numeric_field_in_the_pages_becomes_a_double_column(tmp_path: Path
     assert page.new_fields == ("aiOverviewImpressions",)
     assert got == [(4.0, "DOUBLE")]
     assert pa.types.is_float64(pa.scalar(got[0][0]).type)
+
+
+def test_a_landed_row_outside_the_window_fails_the_load_and_loads_nothing(tmp_path: Path) -> None:
+    rows = (
+        b'{"keys": ["2025-02-01"], "clicks": 1.0, "impressions": 2.0, "ctr": 0.5, "position": 1.0}'
+    )
+    writer = LandingWriter(SOURCE, WINDOW, "run-1", root=tmp_path)
+    values = {"_account_id": SITE_URL, "first_incomplete_date": None}
+    writer.write(JsonPage("totals", rows, 1, values))
+    writer.complete([SITE_URL], {})
+    landed = find_landing(SOURCE, ["run-1"], tmp_path)
+    assert landed is not None
+    with duckdb.connect() as con:
+        with pytest.raises(ValueError, match=r"falls outside 2025-03-02\.\.2025-03-06"):
+            pipeline.load(con, landed, "run-1")
+        tables = con.execute("select table_name from information_schema.tables").fetchall()
+    assert ("search_console__totals",) not in tables  # its creation was rolled back too
