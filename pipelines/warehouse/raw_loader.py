@@ -96,11 +96,11 @@ def _align(
     return casts
 
 
-def _insert(writer: RawWriter, table: str, columns: list[tuple[str, str]]) -> int:
+def _insert(writer: RawWriter, table: str, columns: list[tuple[str, str]]) -> list[tuple]:
     """Insert the staged batch, by column name (the batch's order need not be the table's)."""
     names = ", ".join(quote(name) for name, _ in columns)
     select_list = ", ".join(expression for _, expression in columns)
-    return writer.count(f"insert into {table} ({names}) select {select_list} from {BATCH}")
+    return writer.run(f"insert into {table} ({names}) select {select_list} from {BATCH}")
 
 
 def _load(
@@ -135,7 +135,11 @@ def _load(
                         f"delete from {table} where {delete_where}", params
                     )
                     deleted = True
-                result.rows_inserted += _insert(writer, table, columns)
+                inserted = _insert(writer, table, columns)
+                # A Relation's rows are counted by DuckDB's insert (it answers with the count).
+                result.rows_inserted += (
+                    inserted[0][0] if isinstance(batch, Relation) else batch.num_rows
+                )
             finally:
                 writer.unstage()
         if exists and not deleted and not delete_per_batch:  # nothing came: clear the window
