@@ -217,3 +217,33 @@ def test_a_landed_row_outside_the_window_fails_the_load_and_loads_nothing(tmp_pa
             pipeline.load(con, landed, "run-1")
         tables = con.execute("select table_name from information_schema.tables").fetchall()
     assert ("search_console__totals",) not in tables  # its creation was rolled back too
+
+
+def test_pages_of_several_accounts_keep_each_pages_values(tmp_path: Path) -> None:
+    other = "sc-domain:example.org"
+
+    def row(day: str) -> bytes:
+        return (
+            f'{{"keys": ["{day}"], "clicks": 1.0, "impressions": 2.0, "ctr": 0.5, "position": 1.0}}'
+        ).encode()
+
+    writer = LandingWriter(SOURCE, WINDOW, "run-1", root=tmp_path)
+    for account, incomplete in ((SITE_URL, None), (other, "2025-03-04")):
+        rows = b",".join(row(f"2025-03-0{d}") for d in (3, 4))
+        values = {"_account_id": account, "first_incomplete_date": incomplete}
+        writer.write(JsonPage("totals", rows, 2, values))
+    writer.complete([SITE_URL, other], {})
+    landed = find_landing(SOURCE, ["run-1"], tmp_path)
+    assert landed is not None
+    with duckdb.connect() as con:
+        pipeline.load(con, landed, "run-1")
+        got = con.execute(
+            f"select _account_id, date, is_provisional from {TOTALS.table} order by all"
+        ).fetchall()
+    march = [date(2025, 3, 3), date(2025, 3, 4)]
+    assert got == [
+        (SITE_URL, march[0], False),
+        (SITE_URL, march[1], False),
+        (other, march[0], False),
+        (other, march[1], True),
+    ]
