@@ -1,153 +1,179 @@
-"""Ingestion throughput on the same generated records, one method per fresh process.
+"""Ingestion throughput: Search Console pages -> raw table, one method per fresh process.
 
+    python -m benchmarks.ingest --method pages --rows 2000000 --out /tmp/bench   # generate once
     python -m benchmarks.ingest --method project --rows 2000000 --out /tmp/bench
 
-Methods: ``project`` (GA4-shaped JSON pages -> report_page_to_arrow -> raw_loader, pages streamed),
-``read_json`` (DuckDB's own reader on the same records as NDJSON), ``dlt`` (a dlt pipeline into
-DuckDB from the same records as dicts). Prints one JSON line: rows, seconds, peak RSS.
+``pages`` writes ``--rows`` rows of generated ``searchAnalytics/query`` response pages (the real
+API's shape: ``{"rows": [{"keys": [date, query, page], "clicks": .., ...}]}``, 25,000 rows a page,
+one request per day) and the same rows as NDJSON, into ``--out``; it is not timed. Then each
+method loads them in its own process and prints one JSON line: rows, seconds, peak RSS.
+
+- ``project``: the path the Search Console assets run: ``pipeline.extract`` of the real source
+  (its ``extract``, ``SearchConsoleClient.site_pages`` paging and reading each page's outline,
+  the landing writer and manifests) with the HTTP call replaced by reading the page file, then
+  ``pipeline.load`` into DuckDB (one ``read_json_objects`` over the landed pages, one transaction).
+- ``read_json``: DuckDB's own ``read_json`` on the same rows as NDJSON, into a table.
+- ``dlt``: a dlt pipeline into DuckDB from the same page bytes: a resource that decodes each page
+  and yields the same rows (the same columns as the raw table), ``write_disposition="replace"``;
+  the first ``--rows`` rows of the pages (dlt is run on fewer: compared by rows per second).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from itertools import islice
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-CHANNELS = ["Organic Search", "Direct", "Paid Search", "Paid Social", "Email", "Referral"]
-START = date(2024, 1, 1)
+SITE = "https://www.example.com/"
+START = date(2025, 1, 1)
+PAGE_ROWS = 25_000  # searchAnalytics' maximum rowLimit
+ROWS_PER_DAY = 100_000  # 4 pages a day
+TOTALS = "totals.json"
 
 
-def record(i: int) -> dict[str, object]:
-    """The i-th synthetic GA4 row (date x channel x landing page), values as the API types them."""
-    day = START + timedelta(days=(i // 5000) % 730)
+def days(rows: int) -> int:
+    return -(-rows // ROWS_PER_DAY)
+
+
+def day_rows(rows: int, day: int) -> int:
+    return min(ROWS_PER_DAY, rows - day * ROWS_PER_DAY)
+
+
+def row(i: int, day: date) -> dict[str, Any]:
+    """The i-th row of a day: a query x page, counts as the API sends them (doubles)."""
+    impressions = 1 + (i * 7919) % 900
+    clicks = (i * 104729) % 50 if impressions > 50 else 0
     return {
-        "date": day.strftime("%Y%m%d"),
-        "channel": CHANNELS[i % len(CHANNELS)],
-        "landing_page": f"/blog/post-{i % 5000}",
-        "sessions": 50 + i % 997,
-        "engaged_sessions": 20 + i % 431,
-        "screen_page_views": 90 + i % 1999,
-        "user_engagement_duration": round(1000 + (i % 7919) * 1.37, 2),
-        "key_events": float(i % 13),
-        "purchase_revenue": f"{(i % 503) * 3.25:.2f}",
-    }
-
-
-METRICS = [
-    ("sessions", "TYPE_INTEGER"),
-    ("engagedSessions", "TYPE_INTEGER"),
-    ("screenPageViews", "TYPE_INTEGER"),
-    ("userEngagementDuration", "TYPE_SECONDS"),
-    ("keyEvents", "TYPE_FLOAT"),
-    ("purchaseRevenue", "TYPE_CURRENCY"),
-]
-METRIC_FIELDS = [
-    "sessions",
-    "engaged_sessions",
-    "screen_page_views",
-    "user_engagement_duration",
-    "key_events",
-    "purchase_revenue",
-]
-
-
-def ga4_page(first: int, count: int, total: int) -> bytes:
-    """A runReport response page exactly as the API sends it: every metric value a string."""
-    rows = []
-    for i in range(first, first + count):
-        r = record(i)
-        rows.append(
-            {
-                "dimensionValues": [
-                    {"value": r["date"]},
-                    {"value": r["channel"]},
-                    {"value": r["landing_page"]},
-                ],
-                "metricValues": [{"value": str(r[f])} for f in METRIC_FIELDS],
-            }
-        )
-    page = {
-        "dimensionHeaders": [
-            {"name": "date"},
-            {"name": "sessionDefaultChannelGroup"},
-            {"name": "landingPage"},
+        "keys": [
+            day.isoformat(),
+            f"query {i % 50_000} widgets",
+            f"https://www.example.com/p/{i % 3000}/",
         ],
-        "metricHeaders": [{"name": n, "type": t} for n, t in METRICS],
-        "rows": rows,
-        "rowCount": total,
-        "metadata": {"currencyCode": "USD", "timeZone": "Europe/Oslo"},
+        "clicks": float(clicks),
+        "impressions": float(impressions),
+        "ctr": clicks / impressions,
+        "position": 1 + (i % 400) / 7,
     }
-    return json.dumps(page).encode()
 
 
-def run_project(rows: int, page_size: int, out: Path) -> float:
-    """Parse each page into Arrow and stream it into one load; page generation is not counted."""
-    import duckdb
-    import pyarrow as pa
+def page_path(out: Path, day: int, start_row: int) -> Path:
+    return out / "pages" / f"{day:03d}-{start_row // PAGE_ROWS:03d}.json"
 
-    from pipelines.warehouse.raw_loader import replace_window
-    from sources.ga4 import report_page_to_arrow
 
-    generating = 0.0
-
-    def pages() -> Iterator[pa.Table]:
-        nonlocal generating
-        for first in range(0, rows, page_size):
-            t0 = time.perf_counter()
-            body = ga4_page(first, min(page_size, rows - first), rows)  # stands in for the network
-            generating += time.perf_counter() - t0
-            table, _ = report_page_to_arrow(body)
-            del body
-            account = pa.array(["250000001"] * table.num_rows, pa.string())
-            yield table.append_column("_account_id", account).append_column(
-                "_partition_date", table.column("date")
+def generate(rows: int, out: Path) -> None:
+    """The API's pages (compact: the client asks for ``prettyPrint=false``) and the same rows as
+    NDJSON."""
+    (out / "pages").mkdir(parents=True, exist_ok=True)
+    totals = []
+    with (out / "rows.ndjson").open("w") as ndjson:
+        for d in range(days(rows)):
+            day = START + timedelta(days=d)
+            count = day_rows(rows, d)
+            for start_row in range(0, count, PAGE_ROWS):
+                page = [row(i, day) for i in range(start_row, min(count, start_row + PAGE_ROWS))]
+                body = {"rows": page, "responseAggregationType": "byPage"}
+                page_path(out, d, start_row).write_text(json.dumps(body))
+                for r in page:
+                    flat = dict(zip(("date", "query", "page"), r["keys"], strict=True))
+                    ndjson.write(
+                        json.dumps({**flat, **{k: v for k, v in r.items() if k != "keys"}})
+                    )
+                    ndjson.write("\n")
+            totals.append(
+                {
+                    "keys": [day.isoformat()],
+                    "clicks": 1.0,
+                    "impressions": 9.0,
+                    "ctr": 0.1,
+                    "position": 3.0,
+                }
             )
+    (out / TOTALS).write_text(json.dumps({"rows": totals, "responseAggregationType": "byProperty"}))
 
-    con = duckdb.connect(str(out / "project.duckdb"))
-    t0 = time.perf_counter()
-    result = replace_window(
-        con,
-        "raw.ga4__landing_pages",
-        pages(),
-        account_ids=["250000001"],
-        start=START,
-        end=START + timedelta(days=731),
-        run_id="bench",
+
+def run_project(rows: int, out: Path) -> tuple[float, float]:
+    """The Search Console source's extract, landing and load; the HTTP call reads a page file.
+    Seconds for the whole path and for the load alone."""
+    import duckdb
+
+    from pipelines.connectors import pipeline, search_console
+    from pipelines.connectors.framework import Window
+    from sources.search_console import SearchConsoleClient
+
+    class FileClient(SearchConsoleClient):
+        """The real client's paging and page handling; each POST answered from a page file."""
+
+        def __init__(self) -> None:
+            self.page_size = PAGE_ROWS
+
+        def _post(self, site_url: str, body: dict[str, Any]) -> Any:
+            if body["dimensions"] == ["date"]:
+                return SimpleNamespace(content=(out / TOTALS).read_bytes())
+            day = (date.fromisoformat(body["startDate"]) - START).days
+            path = page_path(out, day, body["startRow"])
+            empty = b'{"responseAggregationType": "byPage"}'
+            return SimpleNamespace(content=path.read_bytes() if path.exists() else empty)
+
+    source = dataclasses.replace(search_console.SOURCE, connect=lambda config: FileClient())
+    config = source.config(
+        {"SEARCH_CONSOLE_SITE_URLS": SITE, "GOOGLE_APPLICATION_CREDENTIALS": "-"}
     )
-    wall = time.perf_counter() - t0
-    con.close()
-    assert result.rows_inserted == rows
-    return wall - generating
+    window = Window(START, START + timedelta(days=days(rows)))
+    t0 = time.perf_counter()
+    landed = pipeline.extract(source, config, window, "bench", root=out / "landing")
+    t1 = time.perf_counter()
+    with duckdb.connect(str(out / "project.duckdb")) as con:
+        results = pipeline.load(con, landed, "bench")
+    t2 = time.perf_counter()
+    assert results["queries"].rows_inserted == rows, results
+    return t2 - t0, t2 - t1
 
 
 def run_read_json(rows: int, out: Path) -> float:
     import duckdb
 
-    path = out / "records.ndjson"
-    with path.open("w") as fh:
-        for i in range(rows):
-            fh.write(json.dumps(record(i)) + "\n")
-    con = duckdb.connect(str(out / "read_json.duckdb"))
-    t0 = time.perf_counter()
-    con.execute(
-        "create table records as select * from read_json(?, format = 'newline_delimited')",
-        [str(path)],
-    ).fetchall()
-    elapsed = time.perf_counter() - t0
-    con.close()
-    return elapsed
+    with duckdb.connect(str(out / "read_json.duckdb")) as con:
+        t0 = time.perf_counter()
+        con.execute(
+            "create table records as select * from read_json(?, format = 'newline_delimited')",
+            [str(out / "rows.ndjson")],
+        ).fetchall()
+        seconds = time.perf_counter() - t0
+        assert con.execute("select count(*) from records").fetchone() == (rows,)
+    return seconds
 
 
 def run_dlt(rows: int, out: Path) -> float:
+    """dlt fed the same page bytes; the resource yields the raw table's rows."""
     import dlt
 
-    def records() -> Iterator[dict[str, object]]:
-        for i in range(rows):
-            yield record(i)
+    def search_rows() -> Iterator[dict[str, Any]]:
+        for path in sorted((out / "pages").glob("*.json")):
+            for r in json.loads(path.read_bytes()).get("rows") or []:
+                day = date.fromisoformat(r["keys"][0])
+                yield {
+                    "date": day,
+                    "query": r["keys"][1],
+                    "page": r["keys"][2],
+                    "clicks": round(r["clicks"]),
+                    "impressions": round(r["impressions"]),
+                    "ctr": r["ctr"],
+                    "position": r["position"],
+                    "is_provisional": False,
+                    "time_zone": "America/Los_Angeles",
+                    "search_type": "web",
+                    "_account_id": SITE,
+                    "_partition_date": day,
+                }
 
     pipeline = dlt.pipeline(
         pipeline_name="bench",
@@ -156,30 +182,39 @@ def run_dlt(rows: int, out: Path) -> float:
         dataset_name="raw",
     )
     t0 = time.perf_counter()
-    pipeline.run(records(), table_name="ga4__landing_pages", write_disposition="replace")
+    pipeline.run(
+        islice(search_rows(), rows),
+        table_name="search_console__queries",
+        write_disposition="replace",
+    )
     return time.perf_counter() - t0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--method", choices=["project", "read_json", "dlt"], required=True)
+    parser.add_argument("--method", choices=["pages", "project", "read_json", "dlt"], required=True)
     parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--page-size", type=int, default=100_000)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.method == "pages":
+        generate(args.rows, args.out)
+        return
+    for old in [*args.out.glob("*.duckdb*"), args.out / "landing", args.out / "dlt_pipelines"]:
+        shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)  # each run starts fresh
+    extra = {}
     if args.method == "project":
-        seconds = run_project(args.rows, args.page_size, args.out)
-    elif args.method == "read_json":
-        seconds = run_read_json(args.rows, args.out)
+        seconds, extra["load_seconds"] = run_project(args.rows, args.out)
     else:
-        seconds = run_dlt(args.rows, args.out)
+        seconds = (run_read_json if args.method == "read_json" else run_dlt)(args.rows, args.out)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {"method": args.method, "rows": args.rows, "seconds": seconds, "peak_rss_mib": peak_mib}
-        )
-    )
+    result = {
+        "method": args.method,
+        "rows": args.rows,
+        "seconds": seconds,
+        "peak_rss_mib": peak_mib,
+    }
+    print(json.dumps({**result, **extra}))
 
 
 if __name__ == "__main__":

@@ -39,23 +39,16 @@ FLOOR_DAYS = 31  # the trivial pipeline's window (issue 15)
 
 
 def ingest(method: str, rows: int, out: Path) -> dict:
+    """``benchmarks.ingest --method`` in a fresh process (its peak RSS is that method's)."""
+    command = ["-m", "benchmarks.ingest", "--method", method, "--rows", str(rows)]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.ingest",
-            "--method",
-            method,
-            "--rows",
-            str(rows),
-            "--out",
-            str(out / method),
-        ],
+        [sys.executable, *command, "--out", str(out / "ingest")],
         capture_output=True,
         text=True,
         check=True,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else {}
 
 
 def print_stages(times: StageTimes, indent: str = "   ") -> None:
@@ -274,8 +267,8 @@ def main() -> None:
     parser.add_argument(
         "--dlt-rows",
         type=int,
-        default=200_000,
-        help="dlt is measured on fewer rows (it is slow); compared by rows/s",
+        default=100_000,
+        help="dlt is measured on fewer rows (it is slow, ~2 GiB for 50k rows); compared by rows/s",
     )
     parser.add_argument("--history-days", type=int, default=730, help="the long history")
     parser.add_argument("--short-history-days", type=int, default=30, help="the short history")
@@ -313,10 +306,17 @@ def main() -> None:
 
 
 def ingestion(args: argparse.Namespace, out: Path) -> None:
-    print("\n1. Ingestion: GA4-shaped JSON pages -> raw table (same records)")
+    print(
+        f"\n1. Ingestion: Search Console searchAnalytics pages -> raw table (same rows, best of "
+        f"{args.repeat}), load average {os.getloadavg()[0]:.2f}"
+    )
+    ingest("pages", args.rows, out)  # generated once, not timed
+    runs: dict[str, list[dict]] = {"project": [], "read_json": []}
+    for _ in range(args.repeat):  # alternated, best kept: the machine's load moves
+        for method, kept in runs.items():
+            kept.append(ingest(method, args.rows, out))
     results = [
-        ingest("project", args.rows, out),
-        ingest("read_json", args.rows, out),
+        *(min(kept, key=lambda r: r["seconds"]) for kept in runs.values()),
         ingest("dlt", args.dlt_rows, out),
     ]
     rate = {r["method"]: r["rows"] / r["seconds"] for r in results}
@@ -326,8 +326,18 @@ def ingestion(args: argparse.Namespace, out: Path) -> None:
             f"   {r['method']:12} {r['rows']:>10,} {r['seconds']:>9.2f} "
             f"{rate[r['method']]:>12,.0f} {r['peak_rss_mib']:>13,.0f}"
         )
-    print(f"   project / read_json = {rate['project'] / rate['read_json']:.2f}x (goal >= 0.3x)")
-    print(f"   project / dlt       = {rate['project'] / rate['dlt']:.1f}x (goal >= 50x)")
+    project = results[0]
+    load_rate = project["rows"] / project["load_seconds"]
+    print(
+        f"   project: extract + land {project['seconds'] - project['load_seconds']:.2f} s, "
+        f"load {project['load_seconds']:.2f} s"
+    )
+    print(f"   project / read_json = {rate['project'] / rate['read_json']:.2f}x (goal >= 0.7x)")
+    print(f"   project load alone / read_json = {load_rate / rate['read_json']:.2f}x")
+    print(f"   project / dlt = {rate['project'] / rate['dlt']:.1f}x")
+    within = "met" if project["peak_rss_mib"] < 1024 else "NOT met"
+    print(f"   project peak RSS {project['peak_rss_mib']:,.0f} MiB (goal < 1,024 MiB): {within}")
+    print(f"   load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

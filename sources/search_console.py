@@ -2,21 +2,26 @@
 
 Days are Search Console's own (Pacific Time). Each day is one request grouped by
 ``date x query x page``, paged with ``startRow += rowLimit`` until a page comes back empty or
-short; a second request per window gives the property's daily totals, which include the
+short (:meth:`SearchConsoleClient.site_pages` yields each page as received: its body, its row
+count and its ``first_incomplete_date``, read from the page's outline without building its rows;
+the connector lands the bytes and DuckDB parses them, see ``docs/connectors.md``); a second request per window gives the property's daily totals, which include the
 anonymized queries that query rows leave out. ``dataState=all`` returns the fresh, still-changing
 days too; ``metadata.first_incomplete_date`` (or ``firstIncompleteDate``) marks where they start.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 import requests
 from google.auth import exceptions as auth_exc
 from google.auth.transport.requests import AuthorizedSession
@@ -111,6 +116,72 @@ def parse_rows(page: dict[str, Any], dimensions: tuple[str, ...]) -> list[dict[s
     return rows
 
 
+class _Metadata(msgspec.Struct):
+    first_incomplete_date: str | None = None
+    firstIncompleteDate: str | None = None  # the API names it in either casing
+
+
+class _Outline(msgspec.Struct):
+    """What paging needs of a page: its rows (left unparsed) and the freshness metadata."""
+
+    rows: list[msgspec.Raw] = msgspec.field(default_factory=list)
+    metadata: _Metadata | None = None
+
+
+_OUTLINE = msgspec.json.Decoder(_Outline)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One ``searchAnalytics/query`` response page as received, its rows left unparsed."""
+
+    body: bytes
+    rows: int
+    # The text of the page's ``rows`` array between its brackets, byte for byte as received.
+    rows_json: memoryview
+    first_incomplete_date: date | None
+    # Numeric fields of the page's first row beyond ROW_FIELDS: metrics Google added, kept.
+    new_fields: tuple[str, ...] = ()
+
+
+def read_page(body: bytes, endpoint: str = "searchAnalytics/query") -> Page:
+    """A page's outline (its rows' JSON text, first incomplete date, new fields), without
+    parsing the rows: invalid JSON or a ``rows`` that is not a list raise :class:`SchemaError`."""
+    try:
+        outline = _OUTLINE.decode(body)
+    except msgspec.DecodeError as exc:
+        raise SchemaError(
+            SOURCE,
+            endpoint,
+            f"response is not a valid searchAnalytics page ({exc})",
+            value=body[:200].decode("utf-8", "replace"),
+        ) from None
+    meta = outline.metadata
+    raw = meta and (meta.first_incomplete_date or meta.firstIncompleteDate)
+    try:
+        incomplete = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise SchemaError(
+            SOURCE, endpoint, "first_incomplete_date is not YYYY-MM-DD", field="metadata", value=raw
+        ) from None
+    fields: tuple[str, ...] = ()
+    text = memoryview(body)[0:0]
+    if outline.rows:
+        # The array runs from the first row's text to the last's: no other object text can come
+        # before the first or after the last (JSON escapes the quotes of any string holding one).
+        first_row, last_row = bytes(outline.rows[0]), bytes(outline.rows[-1])
+        text = memoryview(body)[body.index(first_row) : body.rindex(last_row) + len(last_row)]
+        first = json.loads(first_row)
+        fields = tuple(
+            name
+            for name, value in (first.items() if isinstance(first, dict) else ())
+            if name not in ROW_FIELDS
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        )
+    return Page(body, len(outline.rows), text, incomplete, fields)
+
+
 @dataclass
 class SiteData:
     """What was pulled for one site and window."""
@@ -185,11 +256,15 @@ class SearchConsoleClient(HttpClient):
             describe=describe,
         )
 
-    def query(self, site_url: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, site_url: str, body: dict[str, Any]) -> requests.Response:
         """One ``searchAnalytics/query`` call; 403 errors get the fix an operator needs."""
         self._authorize()
         try:
-            return self.post_json(site_path(site_url), json=body)
+            # prettyPrint=false (a system parameter of every Google API): compact pages, fewer
+            # bytes to receive, land and parse.
+            return self.request(
+                "POST", site_path(site_url), json=body, params={"prettyPrint": "false"}
+            )
         except SourceError as exc:
             if exc.status != 403 or type(exc) is not SourceError:
                 raise
@@ -203,32 +278,34 @@ class SearchConsoleClient(HttpClient):
                 "property: https://www.example.com/ or sc-domain:example.com)",
             ) from None
 
-    def _paged(
-        self, site_url: str, body: dict[str, Any], dimensions: tuple[str, ...]
-    ) -> tuple[list[dict[str, Any]], date | None]:
-        rows: list[dict[str, Any]] = []
-        incomplete: date | None = None
+    def query(self, site_url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One ``searchAnalytics/query`` call, decoded."""
+        return self.parse_json(self._post(site_url, body), site_path(site_url))
+
+    def pages(self, site_url: str, body: dict[str, Any]) -> Iterator[Page]:
+        """Every page of one query, as received, until a page comes back empty or short. A page
+        without ``first_incomplete_date`` gets the one an earlier page of the query named."""
         start_row = 0
-        previous: list[dict[str, Any]] = []
+        previous: list[bytes] = []
+        incomplete: date | None = None
+        endpoint = site_path(site_url)
         while True:
-            page = self.query(site_url, {**body, "rowLimit": self.page_size, "startRow": start_row})
-            incomplete = first_incomplete_date(page) or incomplete
-            page_rows = parse_rows(page, dimensions)
-            check_page_moved(
-                SOURCE, site_path(site_url), "startRow", start_row, page_rows, previous
-            )
-            previous = page_rows
-            rows.extend(page_rows)
-            progress.current().add(pages=1, rows=len(page_rows))
+            request = {**body, "rowLimit": self.page_size, "startRow": start_row}
+            page = read_page(self._post(site_url, request).content, endpoint)
+            incomplete = page.first_incomplete_date or incomplete
+            current = [page.body] if page.rows else []
+            check_page_moved(SOURCE, endpoint, "startRow", start_row, current, previous)
+            previous = current
+            progress.current().add(pages=1, rows=page.rows)
+            yield dataclasses.replace(page, first_incomplete_date=incomplete)
             # The end: a page with no rows (no `rows` key), or one shorter than rowLimit.
-            if len(page_rows) < self.page_size:
-                return rows, incomplete
+            if page.rows < self.page_size:
+                return
             start_row += self.page_size
 
-    def site_data(self, site_url: str, start: date, end: date) -> SiteData:
-        """Query x page rows, one request (and its pages) per day, plus daily property totals,
-        for days ``start..end`` inclusive."""
-        result = SiteData()
+    def site_pages(self, site_url: str, start: date, end: date) -> Iterator[tuple[str, Page]]:
+        """``("queries", page)`` for the query x page rows, one request (and its pages) per day,
+        then ``("totals", page)`` for the daily property totals, for days ``start..end``."""
         base = {"type": "web", "aggregationType": "auto", "dataState": "all"}
         day = start
         while day <= end:
@@ -238,9 +315,8 @@ class SearchConsoleClient(HttpClient):
                 "endDate": day.isoformat(),
                 "dimensions": list(QUERY_DIMENSIONS),
             }
-            rows, incomplete = self._paged(site_url, body, QUERY_DIMENSIONS)
-            result.query_rows.extend(rows)
-            result.first_incomplete_date = incomplete or result.first_incomplete_date
+            for page in self.pages(site_url, body):
+                yield "queries", page
             progress.current().add(days=1)
             day += timedelta(days=1)
         body = {
@@ -249,6 +325,18 @@ class SearchConsoleClient(HttpClient):
             "endDate": end.isoformat(),
             "dimensions": ["date"],
         }
-        result.totals, incomplete = self._paged(site_url, body, ("date",))
-        result.first_incomplete_date = incomplete or result.first_incomplete_date
+        for page in self.pages(site_url, body):
+            yield "totals", page
+
+    def site_data(self, site_url: str, start: date, end: date) -> SiteData:
+        """:meth:`site_pages` parsed into typed rows (:func:`parse_rows`)."""
+        result = SiteData()
+        for kind, page in self.site_pages(site_url, start, end):
+            rows = parse_rows(
+                json.loads(page.body), QUERY_DIMENSIONS if kind == "queries" else ("date",)
+            )
+            (result.query_rows if kind == "queries" else result.totals).extend(rows)
+            result.first_incomplete_date = (
+                page.first_incomplete_date or result.first_incomplete_date
+            )
         return result

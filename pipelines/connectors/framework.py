@@ -59,6 +59,9 @@ class RawTable:
     # the rows already there (PageSpeed keeps a day's earlier successful measurement when a rerun
     # fails). Extraction never sees the warehouse.
     before_load: Callable[[Any, pa.Table], pa.Table] | None = None
+    # Set for a table whose ``extract`` yields the provider's JSON pages as received
+    # (:class:`JsonPage`): DuckDB turns the landed pages into raw rows at load time.
+    json: JsonRows | None = None
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -71,6 +74,49 @@ class Batch:
 
     table: str
     rows: list[dict[str, Any]] | pa.Table
+
+
+@dataclass(frozen=True)
+class JsonPage:
+    """The rows of a provider's JSON response page as received, for a table declared with
+    :class:`JsonRows`.
+
+    ``rows_json`` is the text of the page's array of row objects between its brackets, byte for
+    byte as the API sent it (a slice of the response body); ``rows`` is how many rows it holds
+    (the client counted them without parsing them, e.g. with ``msgspec.Raw``). Nothing parses them
+    in Python: they are landed as one JSON array and DuckDB reads them at load time. ``values`` are the page's constant columns (``_account_id``
+    and what the table's ``select`` reads from ``page``), kept in the manifest next to the file;
+    ``fields`` names the numeric row fields the client saw beyond ``JsonRows.columns`` (metrics
+    the provider added; loaded as new columns).
+    """
+
+    table: str
+    rows_json: bytes | memoryview
+    rows: int
+    values: Mapping[str, Any]
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)  # compared (and hashed) by identity: it holds a dict
+class JsonRows:
+    """How DuckDB turns a landed JSON page (an array of the API's row objects) into raw rows.
+
+    ``columns`` are the row fields DuckDB's ``read_json`` reads, with their DuckDB types (a
+    value that does not cast fails the load); ``require`` is a SQL condition every row must meet
+    (fields present, list lengths), else the load fails; ``select`` is the SQL select list over
+    the fields and ``page`` (the page's ``values``) that yields the raw table's columns,
+    ``_account_id`` and ``_partition_date`` included. A new numeric field ``f`` that a page
+    carried (``JsonPage.fields``) is read as DOUBLE and loaded as ``new_column(f)``.
+    ``check(rows)`` parses a landed page's rows in Python and raises the provider's schema error;
+    it runs only when DuckDB rejected a page, to name the row and field
+    (``pipelines.connectors.json_load``).
+    """
+
+    columns: Mapping[str, str]
+    select: str
+    require: str = "true"
+    new_column: Callable[[str], str] = str
+    check: Callable[[list[Any]], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +236,7 @@ class Config:
         return {} if self.retry is None else {"retry": self.retry}
 
 
-Extract = Callable[[Any, Window, Config], Iterable["Batch | Accounts | dict[str, Any]"]]
+Extract = Callable[[Any, Window, Config], Iterable["Batch | JsonPage | Accounts | dict[str, Any]"]]
 
 
 @dataclass(frozen=True)
@@ -220,7 +266,8 @@ class Source:
     - ``connect(config)`` builds the API client (from :mod:`sources`).
     - ``accounts(config)`` lists the accounts (properties, customers, ...) a pull covers: the
       ``_account_id`` values a window load replaces.
-    - ``extract(client, window, config)`` yields :class:`Batch` es (and ``dict`` s of metadata
+    - ``extract(client, window, config)`` yields :class:`Batch` es or, for a high-volume table
+      declared with :class:`JsonRows`, :class:`JsonPage` s (and ``dict`` s of metadata
       worth keeping, such as the currencies seen, and an :class:`Accounts` where only the API
       knows them); it never touches the warehouse.
     - ``check(client, config)`` makes one cheap authenticated call (``kpi doctor``) and returns

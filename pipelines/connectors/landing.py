@@ -1,9 +1,10 @@
-"""The landing zone: every page a source extracts, as Parquet, before anything touches the warehouse.
+"""The landing zone: every page a source extracts, before anything touches the warehouse.
 
-Layout: ``<KPI_LANDING_PATH>/<source>/<table>/<first>_<last>/<run_id>/part-NNNNN.parquet`` plus a
-``_manifest.json`` per table directory. The manifests are written last, for every table of the
-source at once, and only when the whole extraction succeeded: a directory without one is a partial
-extraction and is never loaded. A failed extraction leaves ``<source>/_failed/<run_id>.json`` with
+Layout: ``<KPI_LANDING_PATH>/<source>/<table>/<first>_<last>/<run_id>/part-NNNNN.parquet`` (rows
+parsed in Python, :class:`Batch`) or ``part-NNNNN.json`` (a JSON array of a page's rows as the
+provider sent them, :class:`JsonPage`; DuckDB parses it at load time) plus a ``_manifest.json`` per table directory.
+The manifests are written last, for every table of the source at once, and only when the whole
+extraction succeeded: a directory without one is a partial extraction and is never loaded. A failed extraction leaves ``<source>/_failed/<run_id>.json`` with
 its (masked) error, so the load step can say why there is nothing to load.
 
 Loading (:mod:`pipelines.connectors.loading`) reads landed files; ``kpi replay`` re-applies them in
@@ -25,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.connectors.framework import Batch, RawTable, Source, Window
+from pipelines.connectors.framework import Batch, JsonPage, RawTable, Source, Window
 from pipelines.connectors.ingest import arrow_table
 from pipelines.lib.settings import PROJECT_ROOT, env, env_list
 
@@ -81,9 +82,13 @@ class LandingWriter:
     def directory(self, table: RawTable) -> Path:
         return self.root / self.source.name / table.name / _window_dir(self.window) / self.run_id
 
-    def write(self, batch: Batch) -> int:
-        """One page to its own Parquet file; returns its row count."""
+    def write(self, batch: Batch | JsonPage) -> int:
+        """One page to its own file (Parquet, or the JSON page's bytes); returns its row count."""
         table = self.source.table(batch.table)
+        if isinstance(batch, JsonPage):
+            return self._write_page(table, batch)
+        if table.json is not None:
+            raise TypeError(f"[{self.source.name}] {table.table} takes JSON pages, not rows")
         data = (
             batch.rows
             if isinstance(batch.rows, pa.Table)
@@ -91,21 +96,46 @@ class LandingWriter:
         )
         return self._write(table, data)
 
-    def _write(self, table: RawTable, data: pa.Table) -> int:
+    def _next(self, table: RawTable, suffix: str) -> tuple[Path, list[dict[str, Any]]]:
+        """The path of the table's next page file, and the list its manifest entry joins."""
         directory = self.directory(table)
         if not self.files.get(table.name):
             shutil.rmtree(directory, ignore_errors=True)  # a retry of the same run starts clean
             directory.mkdir(parents=True, exist_ok=True)
         files = self.files.setdefault(table.name, [])
-        name = f"part-{len(files):05d}.parquet"
-        pq.write_table(data, directory / name, compression="zstd")
-        files.append({"name": name, "rows": data.num_rows})
+        return directory / f"part-{len(files):05d}.{suffix}", files
+
+    def _write(self, table: RawTable, data: pa.Table) -> int:
+        path, files = self._next(table, "parquet")
+        pq.write_table(data, path, compression="zstd")
+        files.append({"name": path.name, "rows": data.num_rows})
         return data.num_rows
+
+    def _write_page(self, table: RawTable, page: JsonPage) -> int:
+        if table.json is None:
+            raise TypeError(f"[{self.source.name}] {table.table} declares no JsonRows")
+        if not page.rows:  # an empty page adds nothing (the manifest still clears the window)
+            self.files.setdefault(table.name, [])
+            return 0
+        path, files = self._next(table, "json")
+        with path.open("wb") as out:  # the rows' bytes as received, as one JSON array
+            out.write(b"[")
+            out.write(page.rows_json)
+            out.write(b"]")
+        rows = page.rows
+        entry: dict[str, Any] = {"name": path.name, "rows": rows, "values": dict(page.values)}
+        if page.fields:
+            entry["fields"] = list(page.fields)
+        files.append(entry)
+        return rows
 
     def complete(self, accounts: list[str], metadata: dict[str, Any]) -> dict[str, int]:
         """Mark the extraction complete (every table, also those that got no rows)."""
         for table in self.source.tables:
-            if not self.files.get(table.name):
+            if table.json is not None:
+                self.directory(table).mkdir(parents=True, exist_ok=True)
+                self.files.setdefault(table.name, [])
+            elif not self.files.get(table.name):
                 self._write(table, arrow_table([], table.schema))
         completed = datetime.now(UTC).isoformat()
         rows = {}
@@ -169,6 +199,8 @@ class Landing:
     def batches(self, table: str, rows_per_batch: int = 500_000) -> Iterator[pa.Table]:
         """The table's landed pages, combined into batches of up to ``rows_per_batch`` rows (one
         insert per batch instead of per page; memory stays bounded)."""
+        if self.source.table(table).json is not None:
+            raise TypeError(f"[{self.source.name}] {table} is landed as JSON pages: see json_pages")
         pending: list[pa.Table] = []
         count = 0
         for entry in self.manifests[table]["files"]:
@@ -179,6 +211,13 @@ class Landing:
             pending.append(page)
             count += page.num_rows
         yield from _combined(pending)
+
+    def json_pages(self, table: str) -> list[tuple[Path, dict[str, Any]]]:
+        """The table's landed JSON pages: each file and its manifest entry."""
+        return [
+            (self.directories[table] / entry["name"], entry)
+            for entry in self.manifests[table]["files"]
+        ]
 
     def rows(self) -> dict[str, int]:
         return {name: manifest["rows"] for name, manifest in self.manifests.items()}

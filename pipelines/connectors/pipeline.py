@@ -13,7 +13,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.connectors.framework import Accounts, Batch, Config, Replace, Source, Window
+from pipelines.connectors.framework import (
+    Accounts,
+    Batch,
+    Config,
+    JsonPage,
+    Replace,
+    Source,
+    Window,
+)
+from pipelines.connectors.json_load import load_json_table
 from pipelines.connectors.landing import Landing, LandingWriter, find_landing, landing_root
 from pipelines.warehouse.raw_loader import (
     Connection,
@@ -64,7 +73,7 @@ def extract(
         metadata: dict[str, Any] = {}
         accounts: list[str] | None = None
         for item in source.extract(client, window, config):
-            if isinstance(item, Batch):
+            if isinstance(item, Batch | JsonPage):
                 writer.write(item)
             elif isinstance(item, Accounts):
                 accounts = list(item.ids)
@@ -109,15 +118,31 @@ def load(
     window = landing.window
     results: dict[str, LoadResult] = {}
     for table in source.tables:
-        batches = landing.batches(table.name)
-        if table.before_load is not None:  # before the load's transaction opens: it reads
-            batches = iter([table.before_load(con, batch) for batch in batches])
         if table.replace in (Replace.WINDOW, Replace.ACCOUNTS):
             part = window if table.replace is Replace.WINDOW else ALL_TIME
             if within is not None and table.replace is Replace.WINDOW:
                 part = Window(max(window.start, within.start), min(window.end, within.end))
                 if part.start >= part.end:
                     continue
+            if table.json is not None:
+                results[table.name] = load_json_table(
+                    con,
+                    landing,
+                    table,
+                    start=part.start,
+                    end=part.end,
+                    accounts=landing.accounts,
+                    run_id=run_id,
+                    within=part if within is not None else None,
+                )
+                continue
+        elif table.json is not None:
+            raise ValueError(f"[{source.name}] {table.table}: JSON pages load by window or account")
+        batches = landing.batches(table.name)
+        if table.before_load is not None:  # before the load's transaction opens: it reads
+            batches = iter([table.before_load(con, batch) for batch in batches])
+        if table.replace in (Replace.WINDOW, Replace.ACCOUNTS):
+            if within is not None and table.replace is Replace.WINDOW:
                 batches = _within(batches, part)
             results[table.name] = replace_window(
                 con,

@@ -6,6 +6,11 @@ raw.search_console__tracked_keywords  SEO_TRACKED_KEYWORDS, rewritten on every r
 
 Days are Search Console's own (Pacific Time). Rows on or after ``first_incomplete_date`` are
 ``is_provisional``; the daily run re-pulls the last 4 days so they settle.
+
+Query rows are the volume (day x query x page, up to 25,000 a page): both search analytics tables
+land the rows of the API's pages as received (never parsed in Python) and DuckDB turns them into
+raw rows at load time (:data:`QUERY_ROWS`, :data:`TOTAL_ROWS`); ``sources.search_console.parse_rows``
+is the same parsing in Python, run on a page DuckDB rejects to name the row and field.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import pyarrow as pa
 from pipelines.connectors.framework import (
     Batch,
     Config,
+    JsonPage,
+    JsonRows,
     RawTable,
     Replace,
     Setting,
@@ -26,7 +33,14 @@ from pipelines.connectors.framework import (
     Window,
     fixed_lookback,
 )
-from sources.search_console import DEFAULT_BASE_URL, TIME_ZONE, SearchConsoleClient
+from sources.http import snake_case
+from sources.search_console import (
+    DEFAULT_BASE_URL,
+    QUERY_DIMENSIONS,
+    TIME_ZONE,
+    SearchConsoleClient,
+    parse_rows,
+)
 
 LOOKBACK_DAYS = 4  # data lags 2-3 days and fresh days change: re-pull 4
 
@@ -48,20 +62,41 @@ TOTALS = pa.schema([("date", pa.date32()), *_METRICS])
 KEYWORDS = pa.schema([("keyword", pa.string()), ("keyword_normalized", pa.string())])
 
 
-def _stamp(
-    rows: list[dict[str, Any]], site: str, first_incomplete: date | None
-) -> list[dict[str, Any]]:
-    return [
-        {
-            **row,
-            "is_provisional": first_incomplete is not None and row["date"] >= first_incomplete,
-            "time_zone": TIME_ZONE,
-            "search_type": "web",
-            "_account_id": site,
-            "_partition_date": row["date"],
-        }
-        for row in rows
+def _rows(dimensions: tuple[str, ...]) -> JsonRows:
+    """A searchAnalytics page's rows as ``parse_rows`` types them: keys named by ``dimensions``
+    (``date`` a DATE), clicks and impressions rounded to integers, then the stamped columns."""
+    keys = [
+        f"keys[{n}]::date as date" if name == "date" else f"keys[{n}] as {name}"
+        for n, name in enumerate(dimensions, start=1)
     ]
+    day = f"keys[{dimensions.index('date') + 1}]::date"
+    metrics = ("clicks", "impressions", "ctr", "position")
+    return JsonRows(
+        columns={"keys": "VARCHAR[]", **dict.fromkeys(metrics, "DOUBLE")},
+        require=" and ".join(
+            [f"len(keys) = {len(dimensions)}", *(f'"{m}" is not null' for m in metrics)]
+        ),
+        select=", ".join(
+            [
+                *keys,
+                "round(clicks)::bigint as clicks",
+                "round(impressions)::bigint as impressions",
+                "ctr",
+                '"position"',
+                f"coalesce({day} >= page.first_incomplete_date::date, false) as is_provisional",
+                f"'{TIME_ZONE}' as time_zone",
+                "'web' as search_type",
+                "page._account_id as _account_id",
+                f"{day} as _partition_date",
+            ]
+        ),
+        new_column=snake_case,
+        check=lambda rows: parse_rows({"rows": rows}, dimensions),
+    )
+
+
+QUERY_ROWS = _rows(QUERY_DIMENSIONS)
+TOTAL_ROWS = _rows(("date",))
 
 
 def keyword_table(keywords: list[str]) -> pa.Table:
@@ -93,11 +128,21 @@ def extract(
     """Each site's query rows and daily totals for the window; the tracked keywords."""
     provisional_from: list[str] = []
     for site in sites(config):
-        data = client.site_data(site, window.start, window.last)
-        yield Batch("queries", _stamp(data.query_rows, site, data.first_incomplete_date))
-        yield Batch("totals", _stamp(data.totals, site, data.first_incomplete_date))
-        if data.first_incomplete_date:
-            provisional_from.append(f"{site}: {data.first_incomplete_date}")
+        incomplete: date | None = None
+        for kind, page in client.site_pages(site, window.start, window.last):
+            incomplete = page.first_incomplete_date or incomplete
+            yield JsonPage(
+                kind,
+                page.rows_json,
+                page.rows,
+                {
+                    "_account_id": site,
+                    "first_incomplete_date": page.first_incomplete_date,
+                },
+                page.new_fields,
+            )
+        if incomplete:
+            provisional_from.append(f"{site}: {incomplete}")
     keywords = config.list("SEO_TRACKED_KEYWORDS")
     yield Batch("tracked_keywords", keyword_table(keywords))
     yield {
@@ -144,12 +189,14 @@ SOURCE = Source(
             "raw.search_console__queries",
             QUERIES,
             "day x query x page: clicks, impressions, ctr, position",
+            json=QUERY_ROWS,
         ),
         RawTable(
             "totals",
             "raw.search_console__totals",
             TOTALS,
             "day: the property's totals (anonymized queries included)",
+            json=TOTAL_ROWS,
         ),
         RawTable(
             "tracked_keywords",

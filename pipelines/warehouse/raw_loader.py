@@ -22,8 +22,10 @@ from pipelines.warehouse.raw_writers import (
     BATCH,
     NULL_TYPE,
     RawWriter,
+    Relation,
     check_castable,
     quote,
+    sql_literal,
     writer_for,
 )
 from sources import progress
@@ -94,17 +96,17 @@ def _align(
     return casts
 
 
-def _insert(writer: RawWriter, table: str, columns: list[tuple[str, str]]) -> None:
+def _insert(writer: RawWriter, table: str, columns: list[tuple[str, str]]) -> list[tuple]:
     """Insert the staged batch, by column name (the batch's order need not be the table's)."""
     names = ", ".join(quote(name) for name, _ in columns)
     select_list = ", ".join(expression for _, expression in columns)
-    writer.run(f"insert into {table} ({names}) select {select_list} from {BATCH}")
+    return writer.run(f"insert into {table} ({names}) select {select_list} from {BATCH}")
 
 
 def _load(
     con: Connection,
     table: str,
-    batches: Iterable[pa.Table],
+    batches: Iterable[pa.Table | Relation],
     delete_where: str,
     params: Sequence[object],
     *,
@@ -133,8 +135,11 @@ def _load(
                         f"delete from {table} where {delete_where}", params
                     )
                     deleted = True
-                _insert(writer, table, columns)
-                result.rows_inserted += batch.num_rows
+                inserted = _insert(writer, table, columns)
+                # A Relation's rows are counted by DuckDB's insert (it answers with the count).
+                result.rows_inserted += (
+                    inserted[0][0] if isinstance(batch, Relation) else batch.num_rows
+                )
             finally:
                 writer.unstage()
         if exists and not deleted and not delete_per_batch:  # nothing came: clear the window
@@ -194,6 +199,53 @@ def replace_window(
         [*account_ids, start, end],
         delete_per_batch=False,
     )
+
+
+def replace_window_relation(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    relation: Relation,
+    *,
+    account_ids: Sequence[str],
+    start: date,
+    end: date,
+    run_id: str,
+) -> LoadResult:
+    """:func:`replace_window` for rows a SQL query yields inside DuckDB (landed JSON pages): the
+    same transaction and schema handling; a row outside the window or of another account fails
+    the load (DuckDB's ``error()``), as it does for an Arrow batch."""
+    if not account_ids:
+        return LoadResult(table)
+    accounts = ", ".join(sql_literal(a) for a in account_ids)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    outside = (
+        f"_partition_date is null or _partition_date < DATE {sql_literal(start)} "
+        f"or _partition_date >= DATE {sql_literal(end)} or _account_id not in ({accounts})"
+    )
+    message = (
+        f"{table}: a row has no _partition_date, falls outside {start}..{end} or belongs to an "
+        "account not in this load"
+    )
+    staged = Relation(
+        f"select *, TIMESTAMP {sql_literal(now)} as _loaded_at, "
+        f"{sql_literal(run_id)} as _source_run_id from ({relation.sql}) "
+        f"where case when {outside} then error({sql_literal(message)}) else true end",
+        relation.num_rows,
+    )
+    placeholders = ", ".join("?" for _ in account_ids)
+    try:
+        return _load(
+            con,
+            table,
+            [staged],
+            f"_account_id in ({placeholders}) and _partition_date >= ? and _partition_date < ?",
+            [*account_ids, start, end],
+            delete_per_batch=False,
+        )
+    except duckdb.Error as exc:
+        if message in str(exc):  # as replace_window says it of an Arrow batch
+            raise ValueError(message) from None
+        raise
 
 
 def replace_keys(

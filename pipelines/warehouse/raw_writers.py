@@ -4,7 +4,8 @@
 transaction); a writer knows *how* on its warehouse. Both stage an Arrow batch as the relation
 ``_kpi_batch`` so the loader's delete and insert statements are the same text on either target:
 
-- DuckDB registers the Arrow table (a zero-copy scan).
+- DuckDB registers the Arrow table (a zero-copy scan), or stages a :class:`Relation` (SQL, e.g. over
+  landed JSON pages) as a view.
 - PostgreSQL copies the batch into a temporary table with ``COPY ... FROM STDIN`` (CSV written by
   Arrow in bulk, never row by row) and maps Arrow types to PostgreSQL types.
 """
@@ -15,6 +16,7 @@ import contextlib
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import duckdb
@@ -28,8 +30,29 @@ BATCH = "_kpi_batch"
 NULL_TYPE = "NULL"  # a column whose every value is null: it says nothing about the field's type
 
 
+@dataclass(frozen=True)
+class Relation:
+    """Rows that a SQL query over a DuckDB warehouse connection yields (e.g. landed JSON pages
+    read by ``read_json``): staged as a view and inserted without passing through Python.
+    ``num_rows`` is the count the extraction recorded (an empty relation clears its window)."""
+
+    sql: str
+    num_rows: int
+
+
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_literal(value: object) -> str:
+    """A value as a SQL literal, for a :class:`Relation` (a view takes no parameters)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 class RawWriter(Protocol):
@@ -39,7 +62,7 @@ class RawWriter(Protocol):
     def count(self, sql: str, params: Sequence[object] = ()) -> int: ...
     def table_exists(self, schema: str, name: str) -> bool: ...
     def columns(self, relation: str) -> dict[str, str]: ...
-    def stage(self, batch: pa.Table) -> None: ...
+    def stage(self, batch: pa.Table | Relation) -> None: ...
     def unstage(self) -> None: ...
     def create_from_batch(self, table: str) -> None: ...
     def add_column(self, table: str, column: str, dtype: str) -> None: ...
@@ -80,6 +103,7 @@ class DuckDbWriter(_SqlWriter):
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self._view = False
 
     def run(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """Execute and drain the result (DuckDB wants every result consumed before the next)."""
@@ -91,11 +115,22 @@ class DuckDbWriter(_SqlWriter):
     def columns(self, relation: str) -> dict[str, str]:
         return {row[0]: row[1] for row in self.run(f"DESCRIBE {relation}")}
 
-    def stage(self, batch: pa.Table) -> None:
-        self.con.register(BATCH, batch)
+    def stage(self, batch: pa.Table | Relation) -> None:
+        """An Arrow table is scanned in place; a :class:`Relation` becomes a view (never fetched)."""
+        if isinstance(batch, Relation):
+            self.run(f"create or replace temp view {BATCH} as {batch.sql}")
+            self._view = True
+        else:
+            self.con.register(BATCH, batch)
 
     def unstage(self) -> None:
-        self.con.unregister(BATCH)
+        if self._view:
+            self._view = False
+            # After a failed statement the transaction is aborted; its rollback drops the view.
+            with contextlib.suppress(duckdb.TransactionException):
+                self.run(f"drop view if exists {BATCH}")
+        else:
+            self.con.unregister(BATCH)
 
     def create_from_batch(self, table: str) -> None:
         self.run(f"create table {table} as select * from {BATCH} limit 0")
@@ -177,7 +212,9 @@ class PostgresWriter(_SqlWriter):
             return {n: NULL_TYPE if n in self._null_columns else d for n, d in rows}
         return dict(rows)
 
-    def stage(self, batch: pa.Table) -> None:
+    def stage(self, batch: pa.Table | Relation) -> None:
+        if isinstance(batch, Relation):
+            raise TypeError("PostgreSQL stages Arrow batches; a Relation is DuckDB SQL")
         self._null_columns = {f.name for f in batch.schema if pa.types.is_null(f.type)}
         columns = ", ".join(f"{quote(f.name)} {postgres_type(f.type)}" for f in batch.schema)
         self.run(f"create temporary table {BATCH} ({columns})")

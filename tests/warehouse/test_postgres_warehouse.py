@@ -16,10 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import psycopg
 import pyarrow as pa
 import pytest
 
+from pipelines.connectors import pipeline, search_console
+from pipelines.connectors.framework import Window
 from pipelines.warehouse import raw_writers
 from pipelines.warehouse.connection import (
     MISSING_RELATION,
@@ -414,3 +417,28 @@ def test_the_comparison_pins_every_emulator_clock_so_both_runs_see_the_same_data
     assert stack.mailchimp.now() == stack.zendesk.now() == stack.stripe.now() == moment
     frozen = stack.ga4.today()
     assert stack.ga4.today() == frozen and stack.search_console.today() is not None
+
+
+def test_json_pages_load_into_postgres_as_into_duckdb(con, stack, tmp_path):
+    """A table landed as JSON pages (Search Console) loads the same rows and types on either
+    warehouse: PostgreSQL gets them as Arrow batches from an in-memory DuckDB."""
+    source = search_console.SOURCE
+    stack.search_console.today = lambda: date(2025, 3, 6)
+    names = {s.name for s in source.settings}
+    config = source.config({k: v for k, v in stack.env().items() if k in names})
+    landed = pipeline.extract(
+        source, config, Window(date(2025, 3, 2), date(2025, 3, 6)), "run-1", root=tmp_path
+    )
+    columns = "date, query, page, clicks, impressions, ctr, position, is_provisional, _account_id"
+    query = f"select {columns} from raw.search_console__queries order by date, query, page"
+
+    results = pipeline.load(con, landed, "run-1")
+    with duckdb.connect() as local:
+        pipeline.load(local, landed, "run-1")
+        expected = local.execute(query).fetchall()
+
+    assert results["queries"].rows_inserted == len(expected) > 0
+    assert con.execute(query).fetchall() == expected
+    types = column_types(con, "raw.search_console__queries")
+    assert types["clicks"] == "bigint" and types["date"] == "date"
+    assert types["is_provisional"] == "boolean"
