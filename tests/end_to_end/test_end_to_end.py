@@ -136,9 +136,7 @@ def test_a_range_run_records_every_dbt_model_once_with_the_window_it_rebuilt(fir
         if key.to_user_string() in windowed:
             assert window is not None and window.value == label, key
     incremental = [
-        key
-        for key in kpi_dbt_models.keys
-        if "window" in recorded[key.to_user_string()][0].metadata
+        key for key in kpi_dbt_models.keys if "window" in recorded[key.to_user_string()][0].metadata
     ]
     assert 5 <= len(incremental) < len(kpi_dbt_models.keys) / 4
     window = [day.isoformat() for day in days(START, END)]
