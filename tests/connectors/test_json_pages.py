@@ -167,9 +167,19 @@ def test_replay_reloads_json_pages_and_limits_them_to_the_range(
     assert report[0].landings == 1 and report[0].rows > 0
 
 
+def land_totals(root: Path, pages: list[tuple[JsonPage, str]]) -> Landing:
+    """``pages`` (each with its account) landed as one completed Search Console extraction."""
+    writer = LandingWriter(SOURCE, WINDOW, "run-1", root=root)
+    for page, _ in pages:
+        writer.write(page)
+    writer.complete(list(dict.fromkeys(account for _, account in pages)), {})
+    landed = find_landing(SOURCE, ["run-1"], root)
+    assert landed is not None
+    return landed
+
+
 def test_a_new_numeric_field_in_the_pages_becomes_a_double_column(tmp_path: Path) -> None:
     from pipelines.connectors.framework import JsonPage
-    from pipelines.connectors.landing import LandingWriter, find_landing
 
     body = json.dumps(
         {
@@ -186,12 +196,11 @@ def test_a_new_numeric_field_in_the_pages_becomes_a_double_column(tmp_path: Path
         }
     ).encode()
     page = read_page(body)
-    writer = LandingWriter(SOURCE, WINDOW, "run-1", root=tmp_path)
     values = {"_account_id": SITE_URL, "first_incomplete_date": None}
-    writer.write(JsonPage("totals", page.rows_json, page.rows, values, page.new_fields))
-    writer.complete([SITE_URL], {})
-    landed = find_landing(SOURCE, ["run-1"], tmp_path)
-    assert landed is not None
+    landed = land_totals(
+        tmp_path,
+        [(JsonPage("totals", page.rows_json, page.rows, values, page.new_fields), SITE_URL)],
+    )
     with duckdb.connect() as con:
         pipeline.load(con, landed, "run-1")
         got = con.execute(
@@ -206,12 +215,8 @@ def test_a_landed_row_outside_the_window_fails_the_load_and_loads_nothing(tmp_pa
     rows = (
         b'{"keys": ["2025-02-01"], "clicks": 1.0, "impressions": 2.0, "ctr": 0.5, "position": 1.0}'
     )
-    writer = LandingWriter(SOURCE, WINDOW, "run-1", root=tmp_path)
     values = {"_account_id": SITE_URL, "first_incomplete_date": None}
-    writer.write(JsonPage("totals", rows, 1, values))
-    writer.complete([SITE_URL], {})
-    landed = find_landing(SOURCE, ["run-1"], tmp_path)
-    assert landed is not None
+    landed = land_totals(tmp_path, [(JsonPage("totals", rows, 1, values), SITE_URL)])
     with duckdb.connect() as con:
         with pytest.raises(ValueError, match=r"falls outside 2025-03-02\.\.2025-03-06"):
             pipeline.load(con, landed, "run-1")
@@ -227,14 +232,14 @@ def test_pages_of_several_accounts_keep_each_pages_values(tmp_path: Path) -> Non
             f'{{"keys": ["{day}"], "clicks": 1.0, "impressions": 2.0, "ctr": 0.5, "position": 1.0}}'
         ).encode()
 
-    writer = LandingWriter(SOURCE, WINDOW, "run-1", root=tmp_path)
-    for account, incomplete in ((SITE_URL, None), (other, "2025-03-04")):
-        rows = b",".join(row(f"2025-03-0{d}") for d in (3, 4))
-        values = {"_account_id": account, "first_incomplete_date": incomplete}
-        writer.write(JsonPage("totals", rows, 2, values))
-    writer.complete([SITE_URL, other], {})
-    landed = find_landing(SOURCE, ["run-1"], tmp_path)
-    assert landed is not None
+    rows = b",".join(row(f"2025-03-0{d}") for d in (3, 4))
+    landed = land_totals(
+        tmp_path,
+        [
+            (JsonPage("totals", rows, 2, {"_account_id": a, "first_incomplete_date": i}), a)
+            for a, i in ((SITE_URL, None), (other, "2025-03-04"))
+        ],
+    )
     with duckdb.connect() as con:
         pipeline.load(con, landed, "run-1")
         got = con.execute(
