@@ -13,6 +13,8 @@ method loads them in its own process and prints one JSON line: rows, seconds, pe
   the landing writer and manifests) with the HTTP call replaced by reading the page file, then
   ``pipeline.load`` into DuckDB (one ``read_json_objects`` over the landed pages, one transaction).
 - ``read_json``: DuckDB's own ``read_json`` on the same rows as NDJSON, into a table.
+- ``read_json_pages``: DuckDB's own ``read_json`` on the same page files as the API sends them,
+  their rows unnested into the same columns (date, query, page from ``keys``), into a table.
 - ``dlt``: a dlt pipeline into DuckDB from the same page bytes: a resource that decodes each page
   and yields the same rows (the same columns as the raw table), ``write_disposition="replace"``;
   the first ``--rows`` rows of the pages (dlt is run on fewer: compared by rows per second).
@@ -152,6 +154,22 @@ def run_read_json(rows: int, out: Path) -> float:
     return seconds
 
 
+def run_read_json_pages(rows: int, out: Path) -> float:
+    import duckdb
+
+    with duckdb.connect(str(out / "read_json.duckdb")) as con:
+        t0 = time.perf_counter()
+        con.execute(
+            "create table records as select r.keys[1] as date, r.keys[2] as query, "
+            "r.keys[3] as page, r.clicks, r.impressions, r.ctr, r.position "
+            "from (select unnest(rows) as r from read_json(?, format = 'auto'))",
+            [str(out / "pages" / "*.json")],
+        ).fetchall()
+        seconds = time.perf_counter() - t0
+        assert con.execute("select count(*) from records").fetchone() == (rows,)
+    return seconds
+
+
 def run_dlt(rows: int, out: Path) -> float:
     """dlt fed the same page bytes; the resource yields the raw table's rows."""
     import dlt
@@ -192,7 +210,11 @@ def run_dlt(rows: int, out: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--method", choices=["pages", "project", "read_json", "dlt"], required=True)
+    parser.add_argument(
+        "--method",
+        choices=["pages", "project", "read_json", "read_json_pages", "dlt"],
+        required=True,
+    )
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -206,7 +228,12 @@ def main() -> None:
     if args.method == "project":
         seconds, extra["load_seconds"] = run_project(args.rows, args.out)
     else:
-        seconds = (run_read_json if args.method == "read_json" else run_dlt)(args.rows, args.out)
+        run = {
+            "read_json": run_read_json,
+            "read_json_pages": run_read_json_pages,
+            "dlt": run_dlt,
+        }[args.method]
+        seconds = run(args.rows, args.out)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
         "method": args.method,
