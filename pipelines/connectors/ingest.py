@@ -6,7 +6,6 @@ reports through the helpers here, so every source looks and behaves the same in 
 """
 
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -16,11 +15,6 @@ from pipelines.warehouse.raw_loader import LoadResult
 
 CHECK_CONFIGURED = "source_configured"
 CHECK_SCHEMA = "no_fields_removed"
-
-
-def window_label(start: date, end: date) -> str:
-    """``start..last day`` of a window whose ``end`` is exclusive."""
-    return f"{start}..{end - timedelta(days=1)}"
 
 
 def arrow_table(rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> pa.Table:

@@ -36,6 +36,7 @@ from pipelines.connectors.framework import (
 )
 from pipelines.connectors.landing import Landing
 from pipelines.lib.settings import kpi_timezone
+from pipelines.warehouse.connection import existing_tables
 from pipelines.warehouse.raw_loader import Connection, LoadResult, replace_keys
 from sources.http import SourceError
 from sources.mentions import checksum, discover, parse_file
@@ -144,11 +145,7 @@ def extract(directory: Path, window: Window, config: Config) -> Iterator[Batch]:
 
 def loaded_files(con: Connection) -> dict[str, str]:
     """``{file_name: checksum}`` of the files already loaded (empty before the first load)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = 'mentions__files'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not existing_tables(con, "raw", ["mentions__files"]):
         return {}
     return dict(con.execute(f"select file_name, checksum from {FILES_TABLE}").fetchall())
 

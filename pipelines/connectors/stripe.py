@@ -42,6 +42,7 @@ from pipelines.connectors.framework import (
     lookback_setting,
 )
 from pipelines.lib.settings import kpi_timezone
+from pipelines.warehouse.connection import existing_tables
 from sources import stripe
 
 DEFAULT_LOOKBACK_DAYS = 30
@@ -133,21 +134,14 @@ class Known:
         }
 
 
-def raw_tables(con: Any) -> set[str]:
-    """The Stripe raw tables present in the warehouse (none on a first run)."""
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = 'raw' and "
-        "table_name in ('stripe__charges', 'stripe__sync_days', 'stripe__customer_first_charges')"
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
 def read_known(con: Any, config: Config) -> Known:
     """The account's stored first charges and synced days (``Source.state``): a few small reads,
     nothing when the tables do not exist yet."""
     zone = kpi_timezone().key
     (account_id,) = account(config)
-    tables = raw_tables(con)
+    tables = existing_tables(
+        con, "raw", ["stripe__charges", "stripe__sync_days", "stripe__customer_first_charges"]
+    )
     first: dict[str, datetime] = {}
     if "stripe__customer_first_charges" in tables:
         first = dict(

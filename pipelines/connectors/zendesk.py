@@ -31,6 +31,7 @@ from pipelines.connectors.framework import (
     fixed_lookback,
 )
 from pipelines.lib.settings import kpi_timezone
+from pipelines.warehouse.connection import existing_tables
 from sources import zendesk
 from sources.ratelimit import RateLimiter
 from sources.timezones import epoch_seconds
@@ -104,11 +105,7 @@ def connect(config: Config) -> zendesk.ZendeskClient:
 
 def read_state(con: Any, config: Config) -> tuple[str, date] | None:
     """The saved ``(after_cursor, covered_from)`` of the account, if an export ran before."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = 'zendesk__export_state'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not existing_tables(con, "raw", ["zendesk__export_state"]):
         return None
     row = con.execute(
         f"select after_cursor, covered_from from {STATE_TABLE} where _account_id = ?",

@@ -14,8 +14,6 @@ import importlib.metadata
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
+from pipelines.connectors.framework import Window
 from pipelines.lib.partitions import (
     DBT_WINDOW_ENV,
     WAREHOUSE_POOL,
@@ -32,6 +31,7 @@ from pipelines.lib.partitions import (
     single_run_backfill,
 )
 from pipelines.lib.progress import dbt_models_progress
+from pipelines.lib.settings import environment
 from pipelines.lib.venv_tools import DBT_PROJECT_DIR, dbt_executable, prepare_dbt
 
 __all__ = ["DBT_PROJECT_DIR", "dbt_executable", "dbt_resource", "kpi_dbt_models"]
@@ -79,31 +79,11 @@ def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> It
     window = run_window(context.run.tags)
     with environment(dbt_window_env(*window) if window else dict.fromkeys(DBT_WINDOW_ENV)):
         invocation = dbt.cli(["build"], context=context)  # dbt starts with this environment
-    label = f"{window[0]}..{window[1] - timedelta(days=1)}" if window else "every date"
+    label = Window(*window).label if window else "every date"
     for event in dbt_models_progress(context, invocation.stream()):
         yield with_window(event, label)
     keep_parse_state(invocation.target_path)
     prune_invocation_folders(invocation.target_path.parent)
-
-
-@contextmanager
-def environment(values: Mapping[str, str | None]) -> Iterator[None]:
-    """This process's environment with ``values`` set (None: unset), restored afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            _set_env(name, value)
-        yield
-    finally:
-        for name, value in saved.items():
-            _set_env(name, value)
-
-
-def _set_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
 
 
 def keep_parse_state(invocation_target: Path) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.lib.settings import env
+from pipelines.lib.settings import env, environment
 
 HOST_TAG = "kpi/worker_host"
 PID_TAG = "kpi/worker_pid"
@@ -365,21 +365,16 @@ class RecoveringExecutor(dg.Executor):
         run_id: str = plan_context.run_id
         log = plan_context.log.warning
         instance.add_run_tags(run_id, current_worker().tags())
-        previous = os.environ.get(RUN_ID_VARIABLE)
-        os.environ[RUN_ID_VARIABLE] = run_id
         watcher = _Watcher(
             PoolWaitWatch(instance, run_id, log, wait_warn_seconds()), WATCH_INTERVAL_SECONDS
         )
-        try:
-            recover_dead_runs(instance, log, exclude=run_id)
-            watcher.start()
-            yield from self.inner.execute(plan_context, execution_plan)
-        finally:
-            watcher.stopped.set()
-            if previous is None:
-                os.environ.pop(RUN_ID_VARIABLE, None)
-            else:
-                os.environ[RUN_ID_VARIABLE] = previous
+        with environment({RUN_ID_VARIABLE: run_id}):
+            try:
+                recover_dead_runs(instance, log, exclude=run_id)
+                watcher.start()
+                yield from self.inner.execute(plan_context, execution_plan)
+            finally:
+                watcher.stopped.set()
 
 
 @dg.executor(

@@ -60,6 +60,7 @@ from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from watchdog.observers import Observer
 
 # Run databases kept open besides the index: a run writes to its own, the UI reads a few.
 OPEN_RUN_DATABASES = 8
@@ -131,13 +132,14 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
     def watch(self, run_id: str, cursor: str | None, callback: Any) -> None:
-        super().watch(run_id, cursor, callback)
-        watchdog, watch = self._watchers[run_id][callback]
-        self._obs.remove_handler_for_watch(watchdog, watch)  # type: ignore[union-attr]
+        """As Dagster watches a run's log, with the watcher that also sees its ``-wal`` file."""
+        if not self._obs:
+            self._obs = Observer()
+            self._obs.start()
         watchdog = _WalWatchdog(self, run_id, callback, cursor)
         self._watchers[run_id][callback] = (
             watchdog,
-            self._obs.schedule(watchdog, self._base_dir, recursive=True),  # type: ignore[union-attr]
+            self._obs.schedule(watchdog, self._base_dir, recursive=True),
         )
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -73,6 +73,21 @@ def to_pyformat(sql: str) -> str:
         return token.replace("%", "%%")
 
     return _TOKENS.sub(swap, sql)
+
+
+def existing_tables(con: Any, schema: str, names: Iterable[str]) -> set[str]:
+    """Which of the tables ``names`` exist in ``schema`` (a state read before a first load finds
+    none); DuckDB or PostgreSQL."""
+    names = list(names)
+    if not names:
+        return set()
+    marks = ", ".join("?" for _ in names)
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        f"where table_schema = ? and table_name in ({marks})",
+        [schema, *names],
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 class PgConnection:

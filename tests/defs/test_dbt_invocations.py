@@ -18,11 +18,11 @@ from pipelines.defs import dbt as dbt_step
 from pipelines.defs.dbt import (
     DBT_PROJECT_DIR,
     dbt_resource,
-    environment,
     keep_parse_state,
     prune_invocation_folders,
 )
 from pipelines.lib.partitions import dbt_window_env
+from pipelines.lib.settings import environment
 from pipelines.lib.venv_tools import dbt_executable
 
 
