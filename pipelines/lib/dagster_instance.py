@@ -26,6 +26,10 @@ changes how it writes:
 - a check planned for every day of a run is serialized once and inserted with one prepared
   statement, not serialized and compiled into one VALUES row per day.
 
+The instance also plans runs as their assets are partitioned: Dagster gives an asset or check
+that has no partitions the days of a partitioned run, so each unpartitioned check of a 90-day run
+left 90 rows "planned" beside the one its evaluation wrote (``PlannedByOwnPartitionsRunDomain``).
+
 Decision 65 in docs/decisions.md.
 """
 
@@ -34,6 +38,7 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -48,14 +53,18 @@ from dagster._core.events import (
 )
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef, _event_logs_directory
+from dagster._core.instance.runs.run_domain import RunDomain
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._core.storage.event_log.schema import (
+    AssetCheckExecutionsTable,
+    SqlEventLogStorageTable,
+)
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
     SqliteEventLogStorageWatchdog,
 )
-from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy import create_engine, event
@@ -143,18 +152,18 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         )
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        """What ``store_event`` writes for each event, in one transaction per database."""
-        statements = [self.prepare_insert_event(entry) for entry in events]  # serialized once
-        by_run: defaultdict[str, list[Any]] = defaultdict(list)
-        for entry, statement in zip(events, statements, strict=True):
-            by_run[entry.run_id].append(statement)
-        for run_id, run_statements in by_run.items():
+        """What ``store_event`` writes for each event, in one transaction per database, each
+        event serialized once and every row inserted with the same compiled statement."""
+        rows = [self._event_to_row(entry) for entry in events]
+        by_run: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        for entry, row in zip(events, rows, strict=True):
+            by_run[entry.run_id].append(row)
+        for run_id, run_rows in by_run.items():
             with self.run_connection(run_id) as conn:
-                for statement in run_statements:
-                    conn.execute(statement)
+                conn.execute(SqlEventLogStorageTable.insert(), run_rows)
         checks: list[tuple[EventLogEntry, int]] = []
         with self.index_transaction() as conn:
-            for entry, statement in zip(events, statements, strict=True):
+            for entry, row in zip(events, rows, strict=True):
                 kind = entry.dagster_event_type if entry.is_dagster_event else None
                 if not (
                     kind in ASSET_EVENTS
@@ -162,8 +171,9 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                     or kind in EVENT_TYPE_TO_PIPELINE_RUN_STATUS
                 ):
                     continue
-                with db_result(conn, statement) as result:
-                    event_id = result.inserted_primary_key[0]
+                event_id = conn.execute(SqlEventLogStorageTable.insert(), row).inserted_primary_key[
+                    0
+                ]
                 if kind in ASSET_EVENTS:
                     if event_id is None:
                         raise DagsterInvariantViolationError(
@@ -172,7 +182,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                     self._store_asset_event_tags(conn, [entry], [event_id])
                     self._store_asset_event(conn, entry, event_id)
                 elif kind == DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED:
-                    self._insert_check_planned(conn, entry, event_id)
+                    self._insert_check_planned(conn, entry, event_id, row["event"])
                 elif kind in ASSET_CHECK_EVENTS:
                     checks.append((entry, event_id))
         for entry, event_id in checks:  # evaluations: each opens its own index connection
@@ -191,10 +201,15 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._insert_check_planned(conn, event, event_id)
 
     def _insert_check_planned(
-        self, conn: Connection, event: EventLogEntry, event_id: int | None
+        self,
+        conn: Connection,
+        event: EventLogEntry,
+        event_id: int | None,
+        serialized: str | None = None,
     ) -> None:
-        """As Dagster stores a planned check (one row per day of the run), serializing the event
-        once and inserting the rows with one prepared statement."""
+        """As Dagster stores a planned check (a row per partition planned, one if none),
+        serializing the event once (or reusing ``serialized``) and inserting the rows with one
+        prepared statement."""
         planned: AssetCheckEvaluationPlanned = event.get_dagster_event().event_specific_data  # type: ignore[assignment]
         keys = (
             planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
@@ -204,7 +219,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             "check_name": planned.check_name,
             "run_id": event.run_id,
             "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
-            "evaluation_event": serialize_value(event),
+            "evaluation_event": serialized or serialize_value(event),
             "evaluation_event_timestamp": self._event_insert_timestamp(event),
             "evaluation_event_storage_id": event_id,
         }
@@ -249,10 +264,46 @@ class PooledSqliteStorage(DagsterSqliteStorage):
         )
 
 
+class _RunByOwnPartitions:
+    """A run as ``RunDomain._log_asset_planned_events`` reads it, except that an asset or check
+    without partitions is given none: Dagster's ``DagsterRun`` returns the run's stored subset
+    (every day of the range) whatever the partitions definition it is asked about."""
+
+    def __init__(self, run: DagsterRun):
+        self._run = run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._run, name)
+
+    def get_resolved_partitions_subset_for_events(self, partitions_def: Any) -> Any:
+        if partitions_def is None:
+            return None
+        return self._run.get_resolved_partitions_subset_for_events(partitions_def)
+
+
+class PlannedByOwnPartitionsRunDomain(RunDomain):
+    """Dagster's run domain, planning an unpartitioned asset or check of a partitioned run once
+    (one planned check row, which its evaluation then completes), not once per day of the run."""
+
+    def _log_asset_planned_events(
+        self, dagster_run: DagsterRun, execution_plan_snapshot: Any, asset_graph: Any
+    ) -> None:
+        super()._log_asset_planned_events(
+            _RunByOwnPartitions(dagster_run),  # type: ignore[arg-type]
+            execution_plan_snapshot,
+            asset_graph,
+        )
+
+
 class KpiDagsterInstance(DagsterInstance):
     """A Dagster instance whose default storage (no ``storage`` in ``dagster.yaml``) is
     ``PooledSqliteStorage`` in the instance's home; a configured storage (PostgreSQL) is used
-    as configured."""
+    as configured. Runs are planned by ``PlannedByOwnPartitionsRunDomain``, whatever the
+    storage."""
+
+    @cached_property
+    def run_domain(self) -> RunDomain:
+        return PlannedByOwnPartitionsRunDomain(self)
 
     @classmethod
     def config_schema(cls) -> dict[str, Any]:

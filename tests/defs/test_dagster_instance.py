@@ -2,6 +2,7 @@
 Dagster's own SQLite storage stores, in batches or one event at a time; runs are planned once per
 asset; the UI's run-log watcher still sees new events; other processes read what it wrote."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -204,3 +205,80 @@ def test_open_run_databases_are_bounded(tmp_path) -> None:
         r.event_log_entry.user_message for r in storage.get_records_for_run("run-0").records
     ] == ["hello"]
     storage.dispose()
+
+
+RANGE_LOCATION = """
+import dagster as dg
+
+@dg.asset(
+    partitions_def=dg.DailyPartitionsDefinition(start_date="2026-01-01"),
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def visits_raw() -> None: ...
+
+@dg.asset(
+    deps=[visits_raw],
+    check_specs=[dg.AssetCheckSpec("positive", asset="summary")],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def summary() -> dg.MaterializeResult:
+    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=True)])
+"""
+
+
+def materialize_range(home: Path, location: Path) -> dict:
+    """The run contract command (``dagster asset materialize --partition-range``) on the
+    instance at ``home``; what it stored for the run."""
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            *("asset", "materialize", "-f", str(location), "--select", "*"),
+            *("--partition-range", f"{RANGE[0]}...{RANGE[1]}"),
+        ],
+        env={**os.environ, "DAGSTER_HOME": str(home), "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        check=True,
+    )
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.get_records_for_run(run.run_id).records
+        planned = {
+            r.event_log_entry.dagster_event.asset_key.to_user_string(): (
+                r.event_log_entry.dagster_event.event_specific_data.partitions_subset
+            )
+            for r in records
+            if r.event_log_entry.dagster_event_type
+            == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        }
+        check_key = dg.AssetCheckKey(dg.AssetKey("summary"), "positive")
+        checks = sorted(
+            (r.status.value, r.partition)
+            for r in instance.event_log_storage.get_asset_check_execution_history(check_key, 100)
+        )
+    return {"planned": planned, "checks": checks}
+
+
+def test_an_unpartitioned_check_of_a_range_run_is_planned_once(home, tmp_path) -> None:
+    """Through the run contract command, Dagster gives an unpartitioned asset and its check the
+    days of the run: on its own storage, the check's three planned rows stay "planned" beside
+    the row its evaluation writes. The project's instance plans them once, and the evaluation
+    completes that row; the partitioned asset keeps its days."""
+    location = tmp_path / "range_location.py"
+    location.write_text(RANGE_LOCATION)
+    plain_home = tmp_path / "plain"
+    plain_home.mkdir()
+    (plain_home / "dagster.yaml").write_text("")
+    theirs = materialize_range(plain_home, location)
+    assert theirs["checks"] == [
+        ("PLANNED", "2026-01-01"),
+        ("PLANNED", "2026-01-02"),
+        ("PLANNED", "2026-01-03"),
+        ("SUCCEEDED", None),
+    ]
+    ours = materialize_range(home, location)
+    assert ours["checks"] == [("SUCCEEDED", None)]
+    assert ours["planned"]["summary"] is None
+    assert ours["planned"]["visits_raw"].get_partition_keys() == list(
+        theirs["planned"]["visits_raw"].get_partition_keys()
+    )
+    assert len(ours["planned"]["visits_raw"].get_partition_keys()) == 3
