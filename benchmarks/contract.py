@@ -4,7 +4,6 @@ the moment the process is started, and read back from that instance's event log.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from benchmarks.floor import DBT_DIR
-from benchmarks.pipeline import step_seconds
+from benchmarks.pipeline import newest_dbt_times, step_seconds
 from pipelines.lib.partitions import RUN_BOOKKEEPING_ENV
 from pipelines.lib.settings import PROJECT_ROOT
 from pipelines.lib.venv_tools import dbt_executable, venv_tool
@@ -133,14 +132,10 @@ def read_run(home: Path, started: float, wall: float, seen_start: float = 0.0) -
 
 def dbt_node_seconds(target_dir: Path, since: float) -> tuple[float, float]:
     """dbt's own node time (sum of every node's execution time: models, tests) and dbt's
-    elapsed time, from the newest ``run_results.json`` under ``target_dir`` written after
-    ``since``; zeros when there is none."""
-    results = [p for p in target_dir.rglob("run_results.json") if p.stat().st_mtime >= since]
-    if not results:
-        return 0.0, 0.0
-    data = json.loads(max(results, key=lambda p: p.stat().st_mtime).read_text())
-    nodes = sum(r.get("execution_time") or 0.0 for r in data.get("results", []))
-    return nodes, float(data.get("elapsed_time") or 0.0)
+    elapsed time, of the newest dagster-dbt invocation under ``target_dir`` after ``since``;
+    zeros when there is none."""
+    times = newest_dbt_times(target_dir, since)
+    return (times.total, times.elapsed) if times else (0.0, 0.0)
 
 
 def floor_env(directory: Path) -> dict[str, str]:

@@ -8,7 +8,7 @@ this process). The run's event log gives each step's wall time; the stages are:
 - extract: the source steps' time outside the raw loader (API calls, paging, parsing to Arrow),
 - load:    time inside ``pipelines.warehouse.raw_loader`` (Arrow -> raw tables, one transaction per window),
 - dbt:     the dbt step minus its data tests (``dbt build``: parse, models, incremental windows),
-- checks:  dbt data tests (from dbt's ``run_results.json``) plus the Python asset-check steps,
+- checks:  dbt data tests (dbt's own node times, from the invocation's ``dbt.log``) plus the Python asset-check steps,
 - other:   catalog, targets, revisions, publishing the marts and the scorecard,
 - orchestration: the run's wall time outside every step (Dagster's run start, step hand-offs).
 """
@@ -16,7 +16,6 @@ this process). The run's event log gives each step's wall time; the stages are:
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 import time
@@ -29,7 +28,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.defs.dbt import DBT_PROJECT_DIR
+from pipelines.defs.dbt import DBT_PROJECT_DIR, DbtNodeTimes, dbt_node_times
 from pipelines.warehouse import raw_loader
 
 STAGES = ("extract", "load", "dbt", "checks", "other", "orchestration")
@@ -104,22 +103,19 @@ def emulators(directory: Path) -> Iterator[dict[str, str]]:
         yield settings
 
 
+def newest_dbt_times(target_dir: Path, since: float) -> DbtNodeTimes | None:
+    """dbt's own timing of the newest dagster-dbt invocation under ``target_dir`` (its folders
+    ``<op>-<hash>/``) whose ``dbt.log`` was written after ``since``."""
+    logs = [p for p in target_dir.glob("*/dbt.log") if p.stat().st_mtime >= since]
+    return dbt_node_times(max(logs, key=lambda p: p.stat().st_mtime).parent) if logs else None
+
+
 def dbt_test_seconds(since: float) -> float:
     """Execution time of the data tests in the newest dbt invocation that started after ``since``."""
-    results = [
-        p
-        for p in DBT_PROJECT_DIR.joinpath("target").rglob("run_results.json")
-        if p.stat().st_mtime >= since
-    ]
-    if not results:
+    times = newest_dbt_times(DBT_PROJECT_DIR / "target", since)
+    if times is None:
         return 0.0
-    newest = max(results, key=lambda p: p.stat().st_mtime)
-    data = json.loads(newest.read_text())
-    return sum(
-        r.get("execution_time") or 0.0
-        for r in data.get("results", [])
-        if r["unique_id"].startswith("test.")
-    )
+    return sum(seconds for node, seconds in times.nodes.items() if node.startswith("test."))
 
 
 def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:

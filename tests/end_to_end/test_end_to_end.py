@@ -7,6 +7,7 @@ serves, and compared at day, week and month grain.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections import defaultdict
@@ -22,7 +23,7 @@ from pipelines.connectors import fx, ga4
 from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.definitions import MART_KEYS
 from pipelines.defs.catalog_asset import kpi_catalog
-from pipelines.defs.dbt import DBT_PROJECT_DIR, dbt_resource, kpi_dbt_models
+from pipelines.defs.dbt import DBT_PROJECT_DIR, dbt_node_times, dbt_resource, kpi_dbt_models
 from pipelines.publish import build_publish_asset, publish
 from pipelines.scorecard import write_scorecard
 from pipelines.warehouse.resource import WarehouseResource
@@ -142,6 +143,23 @@ def test_a_range_run_records_every_dbt_model_once_with_the_window_it_rebuilt(fir
     window = [day.isoformat() for day in days(START, END)]
     assert sorted(m.partition for m in recorded["raw/ga4__traffic"]) == window
     assert [m.partition for m in recorded["published/marts"]] == [None]
+
+
+def test_the_dbt_step_keeps_dbts_results_in_its_log_instead_of_json_artifacts(first_run) -> None:
+    """``dbt build --no-write-json``: the invocation folder has no manifest, semantic manifest or
+    run results; dbt's own timing of every model and test is read from its ``dbt.log``."""
+    _, _, result = first_run
+    target = Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
+    (folder,) = target.glob(f"{kpi_dbt_models.op.name}-{result.run_id[:7]}-*")
+    for artifact in ("manifest.json", "semantic_manifest.json", "run_results.json"):
+        assert not (folder / artifact).exists(), artifact
+    times = dbt_node_times(folder)
+    assert times is not None
+    models = [node for node in times.nodes if node.startswith("model.")]
+    assert len(models) == len(kpi_dbt_models.keys)
+    assert sum(node.startswith("test.") for node in times.nodes) > len(models)
+    assert times.total > 0
+    assert times.elapsed > 0
 
 
 def test_kpi_values_equal_values_computed_from_the_emulated_company(warehouse) -> None:
