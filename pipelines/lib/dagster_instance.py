@@ -20,6 +20,8 @@ changes how it writes:
   loss may drop the last events written before it;
 - a watched run (the UI following a run's log) is notified when its write-ahead log changes,
   since the database file itself changes only at checkpoints;
+- whether a table exists (asked before every check evaluation and materialization) is looked up
+  once per table, not with a new engine each time;
 - a batch of events (a run's plan, a step's materializations of every day of a range; Dagster
   sends batches when ``DAGSTER_EVENT_BATCH_SIZE`` is set) is written in one transaction per
   database instead of one per event;
@@ -84,6 +86,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._tables_present: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -121,6 +124,16 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        """Dagster asks before every check evaluation and materialization (a new engine each
+        time); a table, once there, stays (migrations only add them)."""
+        if table_name in self._tables_present:
+            return True
+        present = super().has_table(table_name)
+        if present:
+            self._tables_present.add(table_name)
+        return present
+
     def _dispose_engines(self) -> None:
         with self._db_lock:
             while self._engines:
@@ -134,6 +147,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def wipe(self) -> None:
         self._dispose_engines()
+        self._tables_present.clear()
         super().wipe()
 
     def dispose(self) -> None:

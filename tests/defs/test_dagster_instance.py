@@ -282,3 +282,21 @@ def test_an_unpartitioned_check_of_a_range_run_is_planned_once(home, tmp_path) -
         theirs["planned"]["visits_raw"].get_partition_keys()
     )
     assert len(ours["planned"]["visits_raw"].get_partition_keys()) == 3
+
+
+def test_a_present_table_is_looked_up_once(tmp_path, monkeypatch) -> None:
+    """Dagster asks whether the check table exists before every check evaluation."""
+    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    asked: list[str] = []
+    looked_up = SqliteEventLogStorage.has_table
+
+    def counted(self, name: str) -> bool:
+        asked.append(name)
+        return looked_up(self, name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+    assert all(storage.has_table("asset_check_executions") for _ in range(3))
+    assert not storage.has_table("no_such_table")
+    assert not storage.has_table("no_such_table")
+    assert asked == ["asset_check_executions", "no_such_table", "no_such_table"]
+    storage.dispose()
