@@ -18,7 +18,7 @@ from benchmarks.floor import DBT_DIR
 from benchmarks.pipeline import newest_dbt_times, step_seconds
 from pipelines.lib.partitions import RUN_BOOKKEEPING_ENV
 from pipelines.lib.settings import PROJECT_ROOT
-from pipelines.lib.venv_tools import dbt_executable, venv_tool
+from pipelines.lib.venv_tools import venv_tool
 
 RUN_START = "RUN_START"
 
@@ -146,7 +146,7 @@ def floor_env(directory: Path) -> dict[str, str]:
         **RUN_BOOKKEEPING_ENV,  # as the project runs
     }
     subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_DIR)],
+        [venv_tool("dbt"), "parse", "--quiet", "--project-dir", str(DBT_DIR)],
         cwd=DBT_DIR,
         env={**env, "DBT_PROFILES_DIR": str(DBT_DIR)},
         capture_output=True,

@@ -16,7 +16,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from benchmarks.floor import DBT_DIR
-from pipelines.lib.venv_tools import dbt_executable
+from pipelines.lib.venv_tools import venv_tool
 
 daily = dg.DailyPartitionsDefinition(start_date="2024-01-01")
 single_run = dg.BackfillPolicy.single_run()
@@ -56,8 +56,10 @@ def floor_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterato
 defs = dg.Definitions(
     assets=[raw_events, floor_dbt],
     resources={
+        # dagster-dbt's default resource with the venv's plain `dbt`: the floor has none of the
+        # project's own dbt start-up work (pipelines.defs.dbt, pipelines.lib.dbt_command)
         "dbt": DbtCliResource(
-            project_dir=project, profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
+            project_dir=project, profiles_dir=str(DBT_DIR), dbt_executable=venv_tool("dbt")
         )
     },
 )

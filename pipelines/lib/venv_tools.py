@@ -28,8 +28,10 @@ def venv_tool(name: str) -> str:
 
 
 def dbt_executable() -> str:
-    """The dbt of the project's venv (dagster-dbt alone would look on PATH only)."""
-    return venv_tool("dbt")
+    """The dbt the project runs: the venv's ``kpi-dbt``, dbt's own command line ending without
+    Python's teardown (``pipelines.lib.dbt_command``; dagster-dbt alone would look for ``dbt``
+    on PATH only)."""
+    return venv_tool("kpi-dbt")
 
 
 def prepare_dbt(env: Mapping[str, str] | None = None) -> None:

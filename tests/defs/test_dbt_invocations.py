@@ -21,6 +21,7 @@ from pipelines.defs.dbt import (
     keep_parse_state,
     prune_invocation_folders,
 )
+from pipelines.lib import dbt_command
 from pipelines.lib.partitions import dbt_window_env
 from pipelines.lib.settings import environment
 from pipelines.lib.venv_tools import dbt_executable
@@ -122,6 +123,50 @@ def test_the_resource_neither_builds_an_adapter_nor_runs_dbt_version(monkeypatch
     ).stdout
     assert str(resource._cli_version) in installed
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def run_dbt_command(executable: str, tmp_path: Path, *args: str) -> tuple[int, list[str]]:
+    """``executable args`` on a database and log folder of its own; exit code, dbt.log events."""
+    logs = tmp_path / f"logs-{Path(executable).name}"
+    result = subprocess.run(
+        [
+            executable,
+            *args,
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target-path", str(tmp_path / "target"), "--log-path", str(logs)),
+            "--log-format-file",
+            "json",
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "KPI_DUCKDB_PATH": str(tmp_path / f"{Path(executable).name}.duckdb")},
+        capture_output=True,
+        text=True,
+    )
+    log = logs / "dbt.log"
+    names = [json.loads(line)["info"]["name"] for line in log.read_text().splitlines()]
+    return result.returncode, names
+
+
+def test_kpi_dbt_is_dbt_without_the_interpreter_teardown(tmp_path: Path) -> None:
+    """The project's dbt command (``pipelines.lib.dbt_command``) exits as dbt does, with the same
+    code, its log complete and the DuckDB file closed (no write-ahead log left to replay)."""
+    assert Path(dbt_executable()).name == "kpi-dbt"
+    plain = str(Path(dbt_executable()).with_name("dbt"))
+    build = ("run", "--select", "metricflow_time_spine")
+    for executable in (plain, dbt_executable()):
+        code, events = run_dbt_command(executable, tmp_path, *build)
+        assert code == 0
+        assert "CommandCompleted" in events
+        database = tmp_path / f"{Path(executable).name}.duckdb"
+        assert database.exists()
+        assert not database.with_name(database.name + ".wal").exists()
+        code, _ = run_dbt_command(
+            executable, tmp_path, "run", "--select", "no_such_model+", "--no-such-flag"
+        )
+        assert code == 2
+    assert dbt_command.exit_code(None) == 0
+    assert dbt_command.exit_code(1) == 1
+    assert dbt_command.exit_code("a message") == 1
 
 
 @pytest.fixture(autouse=True)
