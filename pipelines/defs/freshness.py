@@ -8,7 +8,6 @@ and on its own in the job ``kpi_freshness`` (hourly schedule, stopped by default
 notices a source that stopped loading.
 """
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_dbt.dbt_manifest import validate_manifest
 
 from pipelines.defs.dbt import dbt_project
 from pipelines.defs.kpi_checks import MonitoringResource
@@ -44,8 +44,9 @@ def _after(spec: dict | None) -> timedelta | None:
 
 
 def freshness_rules(manifest_path: Path) -> list[FreshnessRule]:
-    """Every dbt source table that declares a freshness limit and a Dagster asset key."""
-    manifest = json.loads(manifest_path.read_text())
+    """Every dbt source table that declares a freshness limit and a Dagster asset key (the
+    manifest as dagster-dbt read it for the dbt assets: parsed once per process)."""
+    manifest = validate_manifest(manifest_path)
     rules = []
     for source in manifest.get("sources", {}).values():
         freshness = source.get("freshness") or {}
