@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy as sa
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
 
 from benchmarks.floor import DBT_DIR
 from benchmarks.pipeline import newest_dbt_times, step_seconds
@@ -32,6 +34,7 @@ class ContractRun:
     steps: dict[str, float] = field(default_factory=dict)
     materializations: int = 0  # ASSET_MATERIALIZATION events the run wrote
     planned: int = 0  # ASSET_MATERIALIZATION_PLANNED events written before RUN_START
+    planned_checks: int = 0  # rows of planned check executions (one per check, or per day)
     materializations_by_asset: dict[str, int] = field(default_factory=dict)
 
 
@@ -127,6 +130,10 @@ def read_run(home: Path, started: float, wall: float, seen_start: float = 0.0) -
                 )
             elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
                 result.planned += 1
+        with instance.event_log_storage.index_connection() as conn:  # ty: ignore[unresolved-attribute]
+            result.planned_checks = conn.execute(
+                sa.select(sa.func.count()).where(AssetCheckExecutionsTable.c.run_id == run.run_id)
+            ).scalar_one()
     return result
 
 
