@@ -16,27 +16,16 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 from pipelines.lib.dagster_instance import (
     OPEN_RUN_DATABASES,
     KpiDagsterInstance,
+    PlannedByOwnPartitionsRunDomain,
     PooledSqliteEventLogStorage,
 )
 from pipelines.lib.partitions import RUN_BOOKKEEPING_ENV
+from tests.defs import range_location
+from tests.defs.range_location import summary, visits_raw
 
 ROOT = Path(__file__).resolve().parents[2]
-DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+LOCATION = Path(range_location.__file__)
 RANGE = ("2026-01-01", "2026-01-03")
-
-
-@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
-def daily_rows(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
-
-
-@dg.asset(
-    deps=[daily_rows],
-    check_specs=[dg.AssetCheckSpec("positive", asset="summary")],
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def summary() -> dg.MaterializeResult:
-    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=True)])
 
 
 @pytest.fixture
@@ -52,7 +41,7 @@ def home(tmp_path, monkeypatch) -> Path:
 
 
 def run_range(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
-    job = dg.Definitions(assets=[daily_rows, summary]).resolve_implicit_global_asset_job_def()
+    job = dg.Definitions(assets=[visits_raw, summary]).resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=instance,
         tags={
@@ -69,7 +58,7 @@ def stored(instance: dg.DagsterInstance, run_id: str) -> dict:
     check_key = dg.AssetCheckKey(dg.AssetKey("summary"), "positive")
     return {
         "events": [r.event_log_entry.dagster_event_type for r in records],
-        "materialized": storage.get_materialized_partitions(dg.AssetKey("daily_rows")),
+        "materialized": storage.get_materialized_partitions(dg.AssetKey("visits_raw")),
         "latest": {
             key.to_user_string(): (
                 record.asset_entry.last_materialization.dagster_event.partition
@@ -104,13 +93,16 @@ def test_the_project_instance_uses_the_pooled_storage_in_its_home(home, tmp_path
 
 def test_a_range_run_stores_what_dagsters_storage_stores(home, tmp_path) -> None:
     """The same run on the project's storage and on Dagster's plain SQLite storage: same events
-    in the same order, same partitions, same latest materializations, same check rows."""
+    in the same order, same partitions, same latest materializations, same check rows. (Both plan
+    the run as the project's instance does: how Dagster's own planning differs is the test of
+    the run contract command below.)"""
     with dg.DagsterInstance.get() as instance:
         ours = stored(instance, run_range(instance).run_id)
     plain_home = tmp_path / "plain"
     plain_home.mkdir()
     with dg.instance_for_test(temp_dir=str(plain_home)) as instance:
         assert type(instance.event_log_storage) is SqliteEventLogStorage
+        instance.__dict__["run_domain"] = PlannedByOwnPartitionsRunDomain(instance)
         theirs = stored(instance, run_range(instance).run_id)
     assert ours == theirs
     # the structure of a 3-day range run: each asset planned once, the daily asset recorded
@@ -134,7 +126,7 @@ def test_a_batch_is_stored_as_its_events_one_by_one(home, tmp_path) -> None:
         one_by_one.store_event(entry)
     batched.store_event_batch(entries)
     for storage in (one_by_one, batched):
-        assert storage.get_materialized_partitions(dg.AssetKey("daily_rows")) == {
+        assert storage.get_materialized_partitions(dg.AssetKey("visits_raw")) == {
             "2026-01-01",
             "2026-01-02",
             "2026-01-03",
@@ -207,32 +199,13 @@ def test_open_run_databases_are_bounded(tmp_path) -> None:
     storage.dispose()
 
 
-RANGE_LOCATION = """
-import dagster as dg
-
-@dg.asset(
-    partitions_def=dg.DailyPartitionsDefinition(start_date="2026-01-01"),
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def visits_raw() -> None: ...
-
-@dg.asset(
-    deps=[visits_raw],
-    check_specs=[dg.AssetCheckSpec("positive", asset="summary")],
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def summary() -> dg.MaterializeResult:
-    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=True)])
-"""
-
-
-def materialize_range(home: Path, location: Path) -> dict:
+def materialize_range(home: Path) -> dict:
     """The run contract command (``dagster asset materialize --partition-range``) on the
     instance at ``home``; what it stored for the run."""
     subprocess.run(
         [
             str(Path(sys.executable).parent / "dagster"),
-            *("asset", "materialize", "-f", str(location), "--select", "*"),
+            *("asset", "materialize", "-f", str(LOCATION), "--select", "*"),
             *("--partition-range", f"{RANGE[0]}...{RANGE[1]}"),
         ],
         env={**os.environ, "DAGSTER_HOME": str(home), "PYTHONWARNINGS": "ignore"},
@@ -263,19 +236,17 @@ def test_an_unpartitioned_check_of_a_range_run_is_planned_once(home, tmp_path) -
     days of the run: on its own storage, the check's three planned rows stay "planned" beside
     the row its evaluation writes. The project's instance plans them once, and the evaluation
     completes that row; the partitioned asset keeps its days."""
-    location = tmp_path / "range_location.py"
-    location.write_text(RANGE_LOCATION)
     plain_home = tmp_path / "plain"
     plain_home.mkdir()
     (plain_home / "dagster.yaml").write_text("")
-    theirs = materialize_range(plain_home, location)
+    theirs = materialize_range(plain_home)
     assert theirs["checks"] == [
         ("PLANNED", "2026-01-01"),
         ("PLANNED", "2026-01-02"),
         ("PLANNED", "2026-01-03"),
         ("SUCCEEDED", None),
     ]
-    ours = materialize_range(home, location)
+    ours = materialize_range(home)
     assert ours["checks"] == [("SUCCEEDED", None)]
     assert ours["planned"]["summary"] is None
     assert ours["planned"]["visits_raw"].get_partition_keys() == list(
