@@ -25,8 +25,8 @@ changes how it writes:
 - a batch of events (a run's plan, a step's materializations of every day of a range; Dagster
   sends batches when ``DAGSTER_EVENT_BATCH_SIZE`` is set) is written in one transaction per
   database instead of one per event;
-- a check planned for every day of a run is serialized once and inserted with one prepared
-  statement, not serialized and compiled into one VALUES row per day.
+- a partitioned check planned for every day of a run is serialized once and inserted with one
+  prepared statement, not serialized and compiled into one VALUES row per day.
 
 The instance also plans runs as their assets are partitioned: Dagster gives an asset or check
 that has no partitions the days of a partitioned run, so each unpartitioned check of a 90-day run
