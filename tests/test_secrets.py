@@ -310,7 +310,10 @@ def test_a_faulty_run_with_every_source_leaks_no_secret_anywhere(
         tmp_path / "landing",  # landed pages, manifests and the failed extractions' errors
     )
     assert {"_manifest.json", ".parquet"} <= {p.name for p in on_disk} | {p.suffix for p in on_disk}
-    assert {"dbt.log", "run_results.json"} <= {p.name for p in on_disk}  # dbt's, of the runs
+    # dbt's, of the runs: its debug log, its parse state (which embeds the profile) and the
+    # compiled SQL (the step writes no JSON artifacts, decision 70)
+    assert {"dbt.log", "partial_parse.msgpack"} <= {p.name for p in on_disk}
+    assert ".sql" in {p.suffix for p in on_disk}
     assert {".out", ".err"} <= {p.suffix for p in on_disk}  # the runs' compute logs
     # decoded leniently: Dagster's SQLite files and the compute logs are scanned as they are
     files = "\n".join(path.read_bytes().decode(errors="replace") for path in on_disk)
