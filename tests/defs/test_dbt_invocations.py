@@ -1,6 +1,7 @@
 """How the dbt step invokes dbt: the window through the environment, read only at execution (so a
 new window does not make dbt re-parse), the parse state kept for the next run, no adapter or
-``dbt --version`` in the Dagster process, and the per-invocation folders pruned to the newest few."""
+``dbt --version`` in the Dagster process, the per-invocation folders pruned to the newest few, and
+mashumaro's serializers compiled on first use."""
 
 from __future__ import annotations
 
@@ -167,6 +168,37 @@ def test_kpi_dbt_is_dbt_without_the_interpreter_teardown(tmp_path: Path) -> None
     assert dbt_command.exit_code(None) == 0
     assert dbt_command.exit_code(1) == 1
     assert dbt_command.exit_code("a message") == 1
+
+
+DBT_JSON_SCHEMAS = """
+import json, sys
+if sys.argv[1] == "project":
+    import pipelines  # noqa: F401  (what every process of the project imports first)
+from mashumaro.jsonschema.models import JSONObjectSchema
+from dbt.adapters.duckdb.credentials import DuckDBCredentials
+from dbt.adapters.postgres.connections import PostgresCredentials
+from dbt.contracts.project import Project, ProjectFlags
+lazy = "CodeBuilder" in JSONObjectSchema.from_dict.__code__.co_names  # a first-use stub
+schemas = [c.json_schema() for c in (Project, ProjectFlags, DuckDBCredentials, PostgresCredentials)]
+print(json.dumps({"lazy": lazy, "schemas": schemas}, sort_keys=True))
+"""
+
+
+def test_serializers_compile_on_first_use_and_dbt_validates_alike() -> None:
+    """Every process of the project compiles mashumaro's serializers when first used (decision
+    71), and the JSON schemas dbt validates the project and profiles against come out the same as
+    with eager compilation."""
+    python = str(Path(dbt_executable()).with_name("python"))
+    outputs = {}
+    for mode in ("project", "plain dbt"):
+        result = subprocess.run(
+            [python, "-c", DBT_JSON_SCHEMAS, mode], capture_output=True, text=True, check=True
+        )
+        outputs[mode] = json.loads(result.stdout)
+    assert outputs["project"]["lazy"] is True
+    assert outputs["plain dbt"]["lazy"] is False
+    assert all(schema["properties"] for schema in outputs["project"]["schemas"])
+    assert outputs["project"]["schemas"] == outputs["plain dbt"]["schemas"]
 
 
 @pytest.fixture(autouse=True)
