@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -85,10 +86,13 @@ def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> It
         # dbt's results stay in its JSON dbt.log there (``dbt_node_times``).
         invocation = dbt.cli(["build", "--no-write-json"], context=context)
     label = Window(*window).label if window else "every date"
-    for event in dbt_models_progress(context, invocation.stream()):
-        yield with_window(event, label)
-    keep_parse_state(invocation.target_path)
-    prune_invocation_folders(invocation.target_path.parent)
+    # Older invocations' folders are deleted while dbt runs, not after it (hundreds of files).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prune-dbt-folders") as pool:
+        pruned = pool.submit(prune_invocation_folders, invocation.target_path.parent)
+        for event in dbt_models_progress(context, invocation.stream()):
+            yield with_window(event, label)
+        keep_parse_state(invocation.target_path)
+        pruned.result()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """How the dbt step invokes dbt: the window through the environment, read only at execution (so a
 new window does not make dbt re-parse), the parse state kept for the next run, no adapter or
-``dbt --version`` in the Dagster process, the per-invocation folders pruned to the newest few, and
-mashumaro's serializers compiled on first use."""
+``dbt --version`` in the Dagster process, the per-invocation folders pruned to the newest few,
+mashumaro's serializers compiled on first use and dbt's JSON schemas kept in a file."""
 
 from __future__ import annotations
 
@@ -199,6 +199,58 @@ def test_serializers_compile_on_first_use_and_dbt_validates_alike() -> None:
     assert outputs["plain dbt"]["lazy"] is False
     assert all(schema["properties"] for schema in outputs["project"]["schemas"])
     assert outputs["project"]["schemas"] == outputs["plain dbt"]["schemas"]
+
+
+KEPT_JSON_SCHEMA = """
+import json, sys
+from pathlib import Path
+from pipelines.lib.serializers import keep_dbt_json_schemas
+path = keep_dbt_json_schemas(Path(sys.argv[1]))
+from dbt.contracts.project import Project
+from dbt_common.dataclass_schema import ValidationError
+try:
+    Project.validate({"name": 3})  # dbt still validates against the kept schema
+    rejected = False
+except ValidationError:
+    rejected = True
+print(json.dumps({"file": str(path), "schema": Project.json_schema(), "rejected": rejected}))
+"""
+
+
+def kept_project_schema(folder: Path) -> dict:
+    """Run ``keep_dbt_json_schemas(folder)`` in a new process; the file, dbt's ``Project``
+    schema there and whether an invalid project was rejected."""
+    python = str(Path(dbt_executable()).with_name("python"))
+    result = subprocess.run(
+        [python, "-c", KEPT_JSON_SCHEMA, str(folder)], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_dbt_json_schemas_are_built_once_and_read_from_their_file(tmp_path: Path) -> None:
+    """kpi-dbt serves the JSON schemas dbt validates projects and profiles against from a file
+    keyed by the installed dbt packages (decision 71): built and stored by the first process,
+    read by the next, and validation still rejects an invalid project."""
+    stale = tmp_path / "dbt_json_schemas-0000000000000000.json"  # other installed packages
+    stale.write_text("{}")
+    first = kept_project_schema(tmp_path)
+    path = Path(first["file"])
+    assert path.parent == tmp_path
+    assert not stale.exists()
+    from dbt.contracts.project import Project
+
+    assert first["schema"] == Project.json_schema()
+    assert first["rejected"] is True
+    stored = json.loads(path.read_text())
+    assert stored["dbt.contracts.project.Project"] == first["schema"]
+
+    stored["dbt.contracts.project.Project"]["title"] = "read from the file"
+    path.write_text(json.dumps(stored))
+    second = kept_project_schema(tmp_path)
+    assert second["schema"]["title"] == "read from the file"
+
+    path.write_text("not json")  # an unreadable file is rebuilt
+    assert kept_project_schema(tmp_path)["schema"] == first["schema"]
 
 
 @pytest.fixture(autouse=True)
