@@ -192,17 +192,24 @@ def startup(args: argparse.Namespace, out: Path) -> None:
 
 
 def report_contract_run(
-    name: str, run: ContractRun, nodes: tuple[float, float], dbt_step_key: str = DBT_STEP
+    name: str,
+    run: ContractRun,
+    nodes: tuple[float, float],
+    dbt_step_key: str = DBT_STEP,
+    dbt_goal: float | None = 1.5,
 ) -> None:
+    """Print a contract run; ``dbt_goal`` is the dbt step / node time goal (None: none)."""
     dbt_step = run.steps.get(dbt_step_key, 0.0)
     print(
         f"   {name}: wall {run.wall:.2f} s, start-up {run.startup:.2f} s, "
         f"{run.materializations} materialization events ({run.planned} planned)"
     )
     if dbt_step:
+        ratio = dbt_step / nodes[0]
         print(
             f"      dbt step {dbt_step:.2f} s; dbt's own node time {nodes[0]:.2f} s, dbt's "
-            f"elapsed {nodes[1]:.2f} s; step / node time = {verdict(dbt_step / nodes[0], 1.5)}"
+            f"elapsed {nodes[1]:.2f} s; step / node time = "
+            + (verdict(ratio, dbt_goal) if dbt_goal else f"{ratio:.2f}x (no goal)")
         )
     slowest = sorted(run.steps.items(), key=lambda kv: -kv[1])[:6]
     print("      slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
@@ -231,6 +238,7 @@ def contract(args: argparse.Namespace, out: Path, settings: dict[str, str]) -> N
         floor,
         dbt_node_seconds(FLOOR_DBT_DIR / "target", since),
         "floor_dbt",
+        dbt_goal=None,  # the goal is the demo's; a 0.2 s build is all dbt start-up
     )
     env = project_env(out, settings)
     home = fresh_home(out / "contract-home", env)
