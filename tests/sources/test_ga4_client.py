@@ -26,7 +26,6 @@ from sources.ga4 import (
     iso_weeks,
     months,
     parse_report_page,
-    report_page_to_arrow,
 )
 from sources.http import QuotaExhaustedError, SchemaError, SourceError
 
@@ -665,29 +664,3 @@ def test_the_private_key_never_appears_in_an_error(stack, client):
 
     assert "bad key id ***" in str(info_.value)
     assert info["private_key_id"] not in str(info_.value)
-
-
-# --------------------------------------------------------------------------------------------------
-# The bulk (Arrow) page parser gives the same typed values as the row parser
-# --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("page", [EXAMPLE_1, EXAMPLE_2, EMPTY_PAGE])
-def test_the_arrow_page_parser_types_values_exactly_like_the_row_parser(page):
-    table, metadata = report_page_to_arrow(json.dumps(page).encode())
-    expected, expected_metadata = parse_report_page(page)
-    assert table.to_pylist() == expected
-    assert metadata == expected_metadata
-
-
-def test_the_arrow_page_parser_names_the_field_and_value_of_a_type_change():
-    page = json.loads(json.dumps(EXAMPLE_2))
-    page["rows"][1]["metricValues"][0]["value"] = "n/a"
-    with pytest.raises(SchemaError) as caught:
-        report_page_to_arrow(json.dumps(page).encode())
-    assert caught.value.field == "sessions"
-    assert caught.value.value == "n/a"
-
-
-def test_the_arrow_page_parser_rejects_a_truncated_page():
-    body = json.dumps(EXAMPLE_2).encode()
-    with pytest.raises(SchemaError, match="not valid JSON"):
-        report_page_to_arrow(body[: len(body) // 2])
