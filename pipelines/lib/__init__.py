@@ -1,1 +1,2 @@
-"""Small shared helpers: settings, partitions, progress lines, tool paths, secret files."""
+"""Small shared helpers: settings, partitions, progress lines, tool paths, secret files, the Dagster
+instance, the dbt command and its start-up (serializers)."""
