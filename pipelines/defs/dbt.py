@@ -79,7 +79,7 @@ class KpiDbtTranslator(DagsterDbtTranslator):
 def kpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """``dbt build`` for the run's window: incremental models rebuild only the periods it touches
     (an unpartitioned run, e.g. views only, has no window: every date)."""
-    window = run_window(context.run.tags)
+    window = run_window(context.op_execution_context)
     with environment(dbt_window_env(*window) if window else dict.fromkeys(DBT_WINDOW_ENV)):
         # dbt starts with this environment. --no-write-json: no manifest.json (written twice per
         # build), semantic_manifest.json or run_results.json in the invocation folder (~2 s);

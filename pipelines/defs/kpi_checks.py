@@ -56,8 +56,8 @@ def check_name(kpi_id: str, kind: str) -> str:
 
 
 def checked_days(context: dg.AssetCheckExecutionContext) -> tuple[date, date] | None:
-    """The run's partition window (inclusive), from its tags; None for an unpartitioned run."""
-    window = run_window(context.run.tags)
+    """The run's partition window (inclusive; ``run_window``); None for an unpartitioned run."""
+    window = run_window(context.op_execution_context)
     return None if window is None else (window[0], window[1] - timedelta(days=1))
 
 

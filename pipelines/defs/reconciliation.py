@@ -81,7 +81,7 @@ def _relations_exist(con: duckdb.DuckDBPyConnection) -> bool:
 def ga4_revenue_reconciles_with_stripe(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    window = run_window(context.run.tags)
+    window = run_window(context.op_execution_context)
     first, last = (window[0], window[1] - timedelta(days=1)) if window else (date.min, date.max)
     limit = tolerance()
     with warehouse.connect(read_only=True) as con:

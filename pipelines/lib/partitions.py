@@ -46,10 +46,38 @@ def window_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:
     return _as_date(window.start), _as_date(window.end)
 
 
-def run_window(tags: Mapping[str, str]) -> tuple[date, date] | None:
-    """The run's partition window from its tags (a range run or one partition), as dates:
-    ``start`` inclusive, ``end`` exclusive; None for an unpartitioned run. Steps that mix
-    partitioned and unpartitioned assets (the dbt build) read it here, not from the context."""
+BACKFILL_TAG = "dagster/backfill"  # the id of the backfill that launched a run
+
+
+def run_window(context: dg.OpExecutionContext) -> tuple[date, date] | None:
+    """The run's partition window as dates: ``start`` inclusive, ``end`` exclusive; None for an
+    unpartitioned run. Steps that mix partitioned and unpartitioned assets (the dbt build, the
+    checks) read it here, not from the context.
+
+    A range run (the run contract, the schedule) or a one-partition run has the window in its
+    tags. A backfill launched from the UI (Materialize, a partition range) runs its partitioned
+    assets with those tags and the unpartitioned ones (every dbt model, the checks) in runs of
+    their own without them: those get the backfill's days, the window the user asked for
+    (decision 72)."""
+    window = tags_window(context.run.tags)
+    backfill_id = context.run.tags.get(BACKFILL_TAG)
+    if window is not None or backfill_id is None:
+        return window
+    backfill = context.instance.get_backfill(backfill_id)
+    if backfill is None or not backfill.is_asset_backfill:
+        return None
+    graph = context.job_def.asset_layer.asset_graph
+    target = backfill.get_asset_backfill_data(graph).target_subset
+    days = sorted(
+        date.fromisoformat(key)
+        for subset in target.partitions_subsets_by_asset_key.values()
+        for key in subset.get_partition_keys()
+    )
+    return (days[0], days[-1] + timedelta(days=1)) if days else None
+
+
+def tags_window(tags: Mapping[str, str]) -> tuple[date, date] | None:
+    """The window of a run's partition tags (a range or one partition), as ``run_window``."""
     first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
     last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
     if not (first and last):

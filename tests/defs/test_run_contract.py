@@ -149,3 +149,85 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
     )
     assert days[0] == 4
     assert (home / "history" / "runs.db").is_file()  # the instance state is in the temporary home
+
+
+DAEMON = [str(Path(sys.executable).parent / "dagster-daemon"), "run"]
+
+
+def test_a_ui_backfill_of_every_asset_builds_and_checks_the_days_asked(tmp_path) -> None:
+    """The UI's Materialize with a partition range launches an asset backfill: the daemon runs
+    the partitioned assets with the range's tags and the unpartitioned ones (every dbt model,
+    the checks) in a run without them. That run builds and checks the backfill's days, as the run
+    contract would, not every date (decision 72)."""
+    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+
+    from pipelines.definitions import defs
+
+    stack = build_stack(tmp_path / "sa.json", properties={"250000001": 1.0})
+    stack.pin_business_clock(datetime(2025, 3, 6, tzinfo=UTC))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        **{k: v for k, v in stack.env().items() if k.startswith(("GA4_", "GOOGLE_", "FX_"))},
+        "KPI_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+        "DAGSTER_HOME": str(home),
+        "PYTHONWARNINGS": "ignore",
+    }
+    days = ["2025-03-03", "2025-03-04", "2025-03-05"]
+    graph = defs.resolve_asset_graph()
+    stack.server.start()
+    daemon = None
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            backfill = PartitionBackfill.from_asset_partitions(
+                backfill_id="uibackfill",
+                asset_graph=graph,
+                partition_names=days,
+                asset_selection=sorted(graph.materializable_asset_keys),
+                backfill_timestamp=time.time(),
+                tags={},
+                dynamic_partitions_store=instance,
+                all_partitions=False,
+                title=None,
+                description=None,
+                run_config=None,
+            )
+            instance.add_backfill(backfill)  # what the UI's launchPartitionBackfill does
+            daemon = subprocess.Popen(
+                [*DAEMON, "-m", "pipelines.definitions"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=(tmp_path / "daemon.log").open("w"),
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + 600
+            while instance.get_backfill("uibackfill").status == BulkActionStatus.REQUESTED:
+                assert time.monotonic() < deadline, (tmp_path / "daemon.log").read_text()[-5000:]
+                time.sleep(2)
+            status = instance.get_backfill("uibackfill").status
+            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": "uibackfill"}))
+            kpi_values = instance.get_latest_materialization_event(
+                dg.AssetKey(["marts", "kpi_values"])
+            )
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+        stack.server.stop()
+    assert status == BulkActionStatus.COMPLETED_SUCCESS, [(r.run_id, r.status) for r in runs]
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+    ranged = [r for r in runs if "dagster/asset_partition_range_start" in r.tags]
+    assert len(ranged) >= 1 and len(ranged) < len(runs)  # the dbt models ran without the tags
+    assert kpi_values is not None
+    dbt_run = next(run for run in runs if run.run_id == kpi_values.run_id)
+    assert "dagster/asset_partition_range_start" not in dbt_run.tags
+    assert kpi_values.asset_materialization.metadata["window"].value == "2025-03-03..2025-03-05"
+    (built,) = query(
+        tmp_path / "w.duckdb",
+        "select min(period_start), max(period_start), count(distinct period_start) "
+        "from marts.kpi_values where grain = 'day' and kpi_id = 'digital.site_traffic' "
+        "and segment = 'all'",
+    )
+    assert [str(value) for value in built] == ["2025-03-03", "2025-03-05", "3"]
