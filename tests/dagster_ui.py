@@ -90,3 +90,27 @@ def repository(entry: dict[str, Any]) -> dict[str, Any]:
     )
     (repo,) = loaded["repositories"]
     return repo
+
+
+def add_ui_backfill(
+    instance: Any, asset_graph: Any, assets: Any, days: list[str], backfill_id: str
+) -> None:
+    """Add the asset backfill the UI's Materialize with a partition range creates (GraphQL's
+    ``launchPartitionBackfill``): ``days`` of every partitioned asset of ``assets``, and the
+    unpartitioned ones; the daemon runs it."""
+    from dagster._core.execution.backfill import PartitionBackfill
+
+    backfill = PartitionBackfill.from_asset_partitions(
+        backfill_id=backfill_id,
+        asset_graph=asset_graph,
+        partition_names=days,
+        asset_selection=sorted(assets),
+        backfill_timestamp=time.time(),
+        tags={},
+        dynamic_partitions_store=instance,
+        all_partitions=False,
+        title=None,
+        description=None,
+        run_config=None,
+    )
+    instance.add_backfill(backfill)

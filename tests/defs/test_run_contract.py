@@ -20,7 +20,8 @@ import dagster as dg
 from pipelines.connectors import ga4
 from pipelines.connectors.assets import connector_assets, connector_resources
 from pipelines.warehouse.resource import WarehouseResource
-from sources.emulators.stack import build_stack
+from sources.emulators.stack import EmulatorStack, build_stack
+from tests.dagster_ui import add_ui_backfill
 from tests.e2e import query
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,22 @@ def test_a_source_without_settings_loads_nothing_and_warns(tmp_path, monkeypatch
 
 BLOCKED = "blocked by limit for pool duckdb_warehouse"
 WINDOWS = ("2025-03-01...2025-03-02", "2025-03-03...2025-03-04")
+
+
+def contract_home(tmp_path: Path, stack: EmulatorStack) -> tuple[Path, dict[str, str]]:
+    """A temporary Dagster instance with the project's ``dagster.yaml`` and the environment of
+    its processes. GA4 and FX only: the other sources are not configured, load nothing and WARN,
+    which keeps full-graph runs short while every asset still takes its turn in the pool."""
+    home = tmp_path / "dagster_home"  # the instance's storage, runs and logs: temporary
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home, {
+        **os.environ,
+        **{k: v for k, v in stack.env().items() if k.startswith(("GA4_", "GOOGLE_", "FX_"))},
+        "KPI_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+        "DAGSTER_HOME": str(home),
+        "PYTHONWARNINGS": "ignore",
+    }
 
 
 class Output:
@@ -91,17 +108,9 @@ def test_two_run_contract_commands_at_once_both_finish(tmp_path) -> None:
     held: dict[str, object] = {}
     holding, release = tmp_path / "holding", tmp_path / "release"
     stack.server.start()
-    home = tmp_path / "dagster_home"  # the instance's storage, runs and logs: temporary
-    home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    home, env = contract_home(tmp_path, stack)
     env = {
-        **os.environ,
-        # GA4 and FX only: the other sources are not configured, load nothing and WARN, which
-        # keeps two full-graph runs short while every asset still takes its turn in the pool.
-        **{k: v for k, v in stack.env().items() if k.startswith(("GA4_", "GOOGLE_", "FX_"))},
-        "KPI_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
-        "DAGSTER_HOME": str(home),
-        "PYTHONWARNINGS": "ignore",
+        **env,
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(HOOKS),
         "KPI_CHAOS_STAGE": "hold_pool",
@@ -159,42 +168,21 @@ def test_a_ui_backfill_of_every_asset_builds_and_checks_the_days_asked(tmp_path)
     the partitioned assets with the range's tags and the unpartitioned ones (every dbt model,
     the checks) in a run without them. That run builds and checks the backfill's days, as the run
     contract would, not every date (decision 72)."""
-    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+    from dagster._core.execution.backfill import BulkActionStatus
 
     from pipelines.definitions import defs
 
     stack = build_stack(tmp_path / "sa.json", properties={"250000001": 1.0})
     stack.pin_business_clock(datetime(2025, 3, 6, tzinfo=UTC))
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        **{k: v for k, v in stack.env().items() if k.startswith(("GA4_", "GOOGLE_", "FX_"))},
-        "KPI_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
-        "DAGSTER_HOME": str(home),
-        "PYTHONWARNINGS": "ignore",
-    }
+    home, env = contract_home(tmp_path, stack)
     days = ["2025-03-03", "2025-03-04", "2025-03-05"]
     graph = defs.resolve_asset_graph()
     stack.server.start()
     daemon = None
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            backfill = PartitionBackfill.from_asset_partitions(
-                backfill_id="uibackfill",
-                asset_graph=graph,
-                partition_names=days,
-                asset_selection=sorted(graph.materializable_asset_keys),
-                backfill_timestamp=time.time(),
-                tags={},
-                dynamic_partitions_store=instance,
-                all_partitions=False,
-                title=None,
-                description=None,
-                run_config=None,
-            )
-            instance.add_backfill(backfill)  # what the UI's launchPartitionBackfill does
+            assets = graph.materializable_asset_keys
+            add_ui_backfill(instance, graph, assets, days, "uibackfill")
             daemon = subprocess.Popen(
                 [*DAEMON, "-m", "pipelines.definitions"],
                 cwd=PROJECT_ROOT,

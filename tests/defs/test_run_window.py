@@ -2,13 +2,12 @@
 run's tags, or, in the run a UI backfill launches for its unpartitioned assets (the dbt models,
 the checks), the backfill's days."""
 
-import time
 from datetime import date
 
 import dagster as dg
-from dagster._core.execution.backfill import PartitionBackfill  # what the UI's backfill creates
 
 from pipelines.lib.partitions import BACKFILL_TAG, run_window
+from tests.dagster_ui import add_ui_backfill
 
 DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
 windows: list[tuple[date, date] | None] = []
@@ -38,20 +37,7 @@ def window_of_a_summary_run(instance: dg.DagsterInstance, tags: dict[str, str]):
 def test_the_unpartitioned_run_of_a_ui_backfill_builds_the_backfills_days() -> None:
     graph = dg.Definitions(assets=[visits_raw, summary]).resolve_asset_graph()
     with dg.instance_for_test() as instance:
-        backfill = PartitionBackfill.from_asset_partitions(
-            backfill_id="uibackfill",
-            asset_graph=graph,
-            partition_names=DAYS,
-            asset_selection=[visits_raw.key, summary.key],
-            backfill_timestamp=time.time(),
-            tags={},
-            dynamic_partitions_store=instance,
-            all_partitions=False,
-            title=None,
-            description=None,
-            run_config=None,
-        )
-        instance.add_backfill(backfill)
+        add_ui_backfill(instance, graph, [visits_raw.key, summary.key], DAYS, "uibackfill")
 
         in_backfill = window_of_a_summary_run(instance, {BACKFILL_TAG: "uibackfill"})
         assert in_backfill == (date(2026, 3, 1), date(2026, 3, 4))
