@@ -185,9 +185,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                     or kind in EVENT_TYPE_TO_PIPELINE_RUN_STATUS
                 ):
                     continue
-                event_id = conn.execute(SqlEventLogStorageTable.insert(), row).inserted_primary_key[
-                    0
-                ]
+                inserted = conn.execute(SqlEventLogStorageTable.insert(), row)
+                event_id = inserted.inserted_primary_key[0]
                 if kind in ASSET_EVENTS:
                     if event_id is None:
                         raise DagsterInvariantViolationError(

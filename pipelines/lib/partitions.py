@@ -68,12 +68,12 @@ def run_window(context: dg.OpExecutionContext) -> tuple[date, date] | None:
         return None
     graph = context.job_def.asset_layer.asset_graph
     target = backfill.get_asset_backfill_data(graph).target_subset
-    days = sorted(
+    days = {
         date.fromisoformat(key)
         for subset in target.partitions_subsets_by_asset_key.values()
         for key in subset.get_partition_keys()
-    )
-    return (days[0], days[-1] + timedelta(days=1)) if days else None
+    }
+    return (min(days), max(days) + timedelta(days=1)) if days else None
 
 
 def tags_window(tags: Mapping[str, str]) -> tuple[date, date] | None:
